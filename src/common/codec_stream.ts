@@ -62,6 +62,7 @@ export class CodecStream implements Stream {
   #header: Uint8Array | null;
   #rawPrefix: Uint8Array | null;
   #eof = false;
+  #sending: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(inner: Stream, encoder: StreamEncoder, decoder: StreamDecoder, options: CodecStreamOptions = {}) {
@@ -82,10 +83,12 @@ export class CodecStream implements Stream {
   async #flushHeader(): Promise<void> {
     const h = this.#header;
     this.#header = null;
-    if (h) await this.#send(this.#enc.encode(h));
+    // Copied: encoders reuse their output buffer and a write may follow before this one ends.
+    await this.#send(this.#enc.encode(h ?? new Uint8Array(0)).slice());
   }
 
-  async #send(wire: Uint8Array): Promise<void> {
+  /** Serializes writes: a read may flush the header while the other direction writes. */
+  #send(wire: Uint8Array): Promise<void> {
     if (this.#rawPrefix) {
       const pre = this.#rawPrefix;
       this.#rawPrefix = null;
@@ -94,11 +97,14 @@ export class CodecStream implements Stream {
       all.set(wire, pre.length);
       wire = all;
     }
-    await writeAll(this.#inner, wire);
+    if (!wire.length) return this.#sending;
+    const run = this.#sending.then(() => writeAll(this.#inner, wire));
+    this.#sending = run.catch(() => {});
+    return run;
   }
 
   async read(p: Uint8Array): Promise<number | null> {
-    if (this.#header) await this.#flushHeader();
+    if (this.#header || this.#rawPrefix) await this.#flushHeader();
     let n = 0;
     if (this.#pending) {
       n = Math.min(p.length, this.#pending.length);
@@ -142,7 +148,7 @@ export class CodecStream implements Stream {
   }
 
   async closeWrite(): Promise<void> {
-    if (this.#header) await this.#flushHeader();
+    if (this.#header || this.#rawPrefix) await this.#flushHeader();
     const fin = this.#enc.finish?.();
     if (fin && fin.length) await this.#send(fin);
     await this.#inner.closeWrite();
