@@ -1,0 +1,92 @@
+/**
+ * Transport frames for one session (paniq.md §3.5): wraps a QUIC datagram as a type-4 frame
+ * with the length prefix, optional counter and padding, and unwraps received frames through
+ * the replay filter. Client: one per dial; server: one per ready peer.
+ *
+ * @module
+ */
+import { MessageType } from "./constants.ts";
+import type { Framer } from "./framer.ts";
+import type { EnvelopeCounters } from "./metrics.ts";
+import { type PaddingPolicy, selectPadding } from "./padding.ts";
+import { ReplayFilter } from "./replay_window.ts";
+import { decodeTransportPayload, transportHeaderSize, writeTransportPayload } from "./transport_payload.ts";
+
+/** What the codec needs from the resolved profile. */
+export interface TransportCodecOptions {
+  framer: Framer;
+  padding: PaddingPolicy;
+  maxPacketSize: number;
+  transportReplay: boolean;
+  replayLimit: bigint;
+  counters: EnvelopeCounters;
+}
+
+/** Encoder/decoder of one session's transport frames. */
+export class TransportCodec {
+  readonly #o: TransportCodecOptions;
+  readonly #prefix: number;
+  readonly #maxPayload: number;
+  readonly #filter = new ReplayFilter();
+  #sendCounter = 0n;
+
+  constructor(options: TransportCodecOptions) {
+    this.#o = options;
+    this.#prefix = options.framer.overhead(MessageType.Transport);
+    this.#maxPayload = Math.max(0, options.maxPacketSize - this.#prefix);
+  }
+
+  /** Largest inner packet that fits without padding. */
+  get maxInner(): number {
+    return this.#maxPayload - transportHeaderSize(this.#o.transportReplay);
+  }
+
+  /** Frames `inner`; `null` (counted as size_violation/pad_drop) if it does not fit. */
+  encode(inner: Uint8Array): Uint8Array | null {
+    const c = this.#o.counters;
+    const base = transportHeaderSize(this.#o.transportReplay) + inner.length;
+    const choice = inner.length === 0 ? null : selectPadding(this.#o.padding, base, this.#maxPayload);
+    if (!choice) {
+      c.size_violation++;
+      c.pad_drop++;
+      return null;
+    }
+    if (choice.clamped) c.pad_clamp++;
+    const out = new Uint8Array(this.#prefix + base + choice.pad);
+    this.#o.framer.writePrefix(MessageType.Transport, out);
+    const counter = this.#o.transportReplay ? this.#sendCounter++ : null;
+    writeTransportPayload(out, this.#prefix, inner, choice.pad, counter);
+    c.udp_bytes_out += out.length;
+    c.payload_bytes_out += inner.length;
+    c.pad_out += choice.pad;
+    return out;
+  }
+
+  /** Unframes a datagram; `null` (counted) if it is not a valid, fresh transport frame. */
+  decode(datagram: Uint8Array): Uint8Array | null {
+    const c = this.#o.counters;
+    c.udp_bytes_in += datagram.length;
+    const frame = this.#o.framer.decodeFrame(datagram);
+    if (!frame) {
+      c.decode_fail++;
+      return null;
+    }
+    if (frame.type !== MessageType.Transport) {
+      c.unexpected++;
+      return null;
+    }
+    const p = decodeTransportPayload(frame.payload, this.#o.transportReplay);
+    if (!p) {
+      c.decode_fail++;
+      c.pad_drop++;
+      return null;
+    }
+    if (p.counter !== null && !this.#filter.validate(p.counter, this.#o.replayLimit)) {
+      c.transport_replay++;
+      return null;
+    }
+    c.payload_bytes_in += p.inner.length;
+    c.pad_in += p.pad;
+    return p.inner;
+  }
+}
