@@ -32,7 +32,13 @@ export const EXAMPLE_PROFILE = {
   preamble_delay_ms: 5,
   preamble_jitter_ms: 5,
   quic: { max_packet_size: 1350, max_payload: 1200, keepalive: "20s", idle_timeout: "2m", max_streams: 256 },
-  transport_padding: { pad_min: 16, pad_max: 96, pad_burst_min: 96, pad_burst_max: 104, pad_burst_prob: 0.02 },
+  transport_padding: {
+    pad_min: 16,
+    pad_max: 96,
+    pad_burst_min: 96,
+    pad_burst_max: 104,
+    pad_burst_prob: 0.02,
+  },
   obfuscation: {
     jc: 4,
     jmin: 500,
@@ -70,7 +76,9 @@ export const EXAMPLE_PROFILE = {
 
 /** A deep copy of the example profile with obfuscation fields overridden. */
 export function exampleProfile(obf: Record<string, unknown> = {}, top: Record<string, unknown> = {}) {
-  const p = structuredClone(EXAMPLE_PROFILE) as Record<string, unknown> & { obfuscation: Record<string, unknown> };
+  const p = structuredClone(EXAMPLE_PROFILE) as Record<string, unknown> & {
+    obfuscation: Record<string, unknown>;
+  };
   Object.assign(p.obfuscation, obf);
   return Object.assign(p, top);
 }

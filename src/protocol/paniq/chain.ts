@@ -158,7 +158,7 @@ export function generateSignature(chain: Chain, nowSeconds: number): Uint8Array 
         fillRandom(seg);
         for (let i = 0; i < len; i++) seg[i] = 0x30 + (seg[i] % 10);
         break;
-      // dz: the length of an empty input is 0, i.e. all-zero bytes; d/ds: nothing.
+        // dz: the length of an empty input is 0, i.e. all-zero bytes; d/ds: nothing.
     }
     off += len;
   }

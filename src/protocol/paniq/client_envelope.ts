@@ -17,7 +17,11 @@ import { TransportCodec } from "./transport_codec.ts";
  * Builds the initiation frame: `[encrypted timestamp] [MAC1]`, framed as type 1, MAC1 over
  * the whole frame. Built once per dial and re-sent on every attempt, as Go does.
  */
-export function buildInitiation(cfg: ResolvedClient, nowMs: number, options: EncryptedTimestampOptions = {}): Uint8Array {
+export function buildInitiation(
+  cfg: ResolvedClient,
+  nowMs: number,
+  options: EncryptedTimestampOptions = {},
+): Uint8Array {
   const enc = cfg.encryptedTimestamp && cfg.serverPublicKey
     ? buildEncryptedTimestamp(cfg.serverPublicKey, tai64nFromMillis(nowMs), options)
     : new Uint8Array(0);

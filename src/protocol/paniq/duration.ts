@@ -34,7 +34,9 @@ export function parseGoDuration(text: string): number {
   const re = /^([0-9]*(?:\.[0-9]*)?)([a-zµμ]+)/;
   while (s.length > 0) {
     const m = re.exec(s);
-    if (!m || m[1] === "" || m[1] === ".") throw new SyntaxError(`Cannot parse duration "${text}": invalid duration`);
+    if (!m || m[1] === "" || m[1] === ".") {
+      throw new SyntaxError(`Cannot parse duration "${text}": invalid duration`);
+    }
     const unit = UNITS_NS[m[2]];
     if (unit === undefined) throw new SyntaxError(`Cannot parse duration "${text}": unknown unit "${m[2]}"`);
     totalNs += Number(m[1]) * unit;

@@ -112,7 +112,8 @@ export class Framer {
     for (const type of TYPES) {
       const s = this.#padding[type - 1];
       if (datagram.length < s + HEADER_SIZE) continue;
-      const v = (datagram[s] | (datagram[s + 1] << 8) | (datagram[s + 2] << 16) | (datagram[s + 3] << 24)) >>> 0;
+      const v = (datagram[s] | (datagram[s + 1] << 8) | (datagram[s + 2] << 16) | (datagram[s + 3] << 24)) >>>
+        0;
       if (headerContains(this.headers[type - 1], v)) {
         if (found !== 0) return null;
         found = type;

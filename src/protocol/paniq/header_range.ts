@@ -15,7 +15,9 @@ export interface HeaderRange {
 const UINT_RE = /^[0-9]+$/;
 
 function parseU32(text: string, spec: string): number {
-  if (!UINT_RE.test(text)) throw new SyntaxError(`Cannot parse header "${spec}": "${text}" is not a decimal uint32`);
+  if (!UINT_RE.test(text)) {
+    throw new SyntaxError(`Cannot parse header "${spec}": "${text}" is not a decimal uint32`);
+  }
   const v = Number(text);
   if (v > 0xffff_ffff) throw new RangeError(`Cannot parse header "${spec}": "${text}" exceeds uint32`);
   return v;
@@ -29,7 +31,9 @@ function parseU32(text: string, spec: string): number {
  */
 export function parseHeaderRange(spec: string): HeaderRange {
   const parts = spec.split("-");
-  if (parts.length < 1 || parts.length > 2) throw new SyntaxError(`Cannot parse header "${spec}": bad format`);
+  if (parts.length < 1 || parts.length > 2) {
+    throw new SyntaxError(`Cannot parse header "${spec}": bad format`);
+  }
   const start = parseU32(parts[0], spec);
   const end = parts.length > 1 ? parseU32(parts[1], spec) : start;
   if (end < start) throw new RangeError(`Cannot parse header "${spec}": wrong range specified`);

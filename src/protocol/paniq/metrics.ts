@@ -148,7 +148,10 @@ export class PaniqMetrics {
       );
     }
     for (const k of ENVELOPE_LOG_FIELDS) f.push([k, this.envelope[k]]);
-    f.push(["p95", formatGoDuration(this.latency.quantile(0.95))], ["p99", formatGoDuration(this.latency.quantile(0.99))]);
+    f.push(["p95", formatGoDuration(this.latency.quantile(0.95))], [
+      "p99",
+      formatGoDuration(this.latency.quantile(0.99)),
+    ]);
     return "proxy metrics " + f.map(([k, v]) => `${k}=${v}`).join(" ");
   }
 

@@ -48,7 +48,9 @@ export function resolvePadding(c: TransportPaddingConfig | undefined | null): Pa
   const has = (v: unknown) => v !== undefined && v !== null;
   const any = has(b.pad_min) || has(b.pad_max) || has(b.pad_burst_min) || has(b.pad_burst_max) ||
     has(b.pad_burst_prob);
-  const p: PaddingPolicy = any ? { min: 0, max: 0, burstMin: 0, burstMax: 0, burstProb: 0 } : { ...DEFAULT_PADDING };
+  const p: PaddingPolicy = any
+    ? { min: 0, max: 0, burstMin: 0, burstMax: 0, burstProb: 0 }
+    : { ...DEFAULT_PADDING };
   if (has(b.pad_min)) p.min = b.pad_min!;
   if (has(b.pad_max)) p.max = b.pad_max!;
   if (has(b.pad_burst_min)) p.burstMin = b.pad_burst_min!;

@@ -124,7 +124,9 @@ function isObj(v: unknown): v is Obj {
 function int(o: Obj, key: string, path: string): number | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isInteger(v)) throw new ConfigError(`${path}${key}`, "expected integer");
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new ConfigError(`${path}${key}`, "expected integer");
+  }
   return v;
 }
 
@@ -220,7 +222,9 @@ export function parseProfile(json: unknown): Profile {
     }
     const prob = tp.pad_burst_prob;
     if (prob !== undefined && prob !== null) {
-      if (typeof prob !== "number") throw new ConfigError("transport_padding.pad_burst_prob", "expected number");
+      if (typeof prob !== "number") {
+        throw new ConfigError("transport_padding.pad_burst_prob", "expected number");
+      }
       p.transport_padding.pad_burst_prob = prob;
     }
   }
@@ -289,7 +293,9 @@ export function resolveCommon(p: Profile): ResolvedCommon {
   const mp = p.quic.max_payload;
   if (mp > 0) {
     if (mp < C.MIN_QUIC_PAYLOAD) throw new ConfigError("quic.max_payload", "must be >= 1200");
-    if (mp > budget) throw new ConfigError("quic.max_payload", `exceeds transport payload budget (${budget})`);
+    if (mp > budget) {
+      throw new ConfigError("quic.max_payload", `exceeds transport payload budget (${budget})`);
+    }
     if (mp > C.MAX_QUIC_PAYLOAD) throw new ConfigError("quic.max_payload", "must be <= 1452");
   }
   const effective = mp > 0 && mp < budget ? mp : budget;
@@ -301,7 +307,9 @@ export function resolveCommon(p: Profile): ResolvedCommon {
     );
   }
   const warnings: string[] = [];
-  if (padding.max > headroom) warnings.push(`transport padding pad_max ${padding.max} exceeds headroom ${headroom}`);
+  if (padding.max > headroom) {
+    warnings.push(`transport padding pad_max ${padding.max} exceeds headroom ${headroom}`);
+  }
   if (padding.burstMax > headroom) {
     warnings.push(`transport padding pad_burst_max ${padding.burstMax} exceeds headroom ${headroom}`);
   }
@@ -415,7 +423,10 @@ export function resolveServer(p: Profile, privateKeyOverride = "", nowMs = Date.
     try {
       privateKey = decodeKey(keyText);
     } catch (e) {
-      throw new ConfigError("obfuscation.server_private_key", `server private key invalid: ${(e as Error).message}`);
+      throw new ConfigError(
+        "obfuscation.server_private_key",
+        `server private key invalid: ${(e as Error).message}`,
+      );
     }
     publicKey = derivePublicKey(privateKey);
   }
@@ -426,7 +437,10 @@ export function resolveServer(p: Profile, privateKeyOverride = "", nowMs = Date.
   const legacyModeEnabled = o.legacy_mode_enabled ?? false;
   if (requireEncryptedTimestamp) {
     if (!privateKey) {
-      throw new ConfigError("obfuscation.require_encrypted_timestamp", "require_encrypted_timestamp needs server private key");
+      throw new ConfigError(
+        "obfuscation.require_encrypted_timestamp",
+        "require_encrypted_timestamp needs server private key",
+      );
     }
     encryptedTimestamp = true;
   }
@@ -435,15 +449,22 @@ export function resolveServer(p: Profile, privateKeyOverride = "", nowMs = Date.
     throw new ConfigError("obfuscation.require_timestamp", "require_timestamp needs <t> in signature chain");
   }
   if (requireTimestamp && !signatureValidate) {
-    throw new ConfigError("obfuscation.signature_validate", "signature validation required when timestamps are enforced");
+    throw new ConfigError(
+      "obfuscation.signature_validate",
+      "signature validation required when timestamps are enforced",
+    );
   }
   let legacySunsetMs = o.legacy_mode_sunset !== "" ? parseSunset(o.legacy_mode_sunset) : undefined;
   if (legacyModeEnabled) {
     if (o.legacy_mode_max_days > 0 && legacySunsetMs === undefined) {
       legacySunsetMs = nowMs + o.legacy_mode_max_days * 86400_000;
     }
-    if (legacySunsetMs === undefined) throw new ConfigError("obfuscation.legacy_mode_sunset", "legacy mode requires sunset");
-    if (nowMs > legacySunsetMs) throw new ConfigError("obfuscation.legacy_mode_sunset", "legacy mode sunset reached");
+    if (legacySunsetMs === undefined) {
+      throw new ConfigError("obfuscation.legacy_mode_sunset", "legacy mode requires sunset");
+    }
+    if (nowMs > legacySunsetMs) {
+      throw new ConfigError("obfuscation.legacy_mode_sunset", "legacy mode sunset reached");
+    }
   }
   return {
     ...common,

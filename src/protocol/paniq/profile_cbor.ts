@@ -132,7 +132,9 @@ export function encodeProfileCbor(p: Profile): Uint8Array {
 
 function asMap(v: unknown, path: string): Map<number, unknown> {
   if (!(v instanceof Map)) throw new ConfigError(path, "expected map");
-  for (const k of v.keys()) if (typeof k !== "number") throw new ConfigError(path, "expected unsigned integer keys");
+  for (const k of v.keys()) {
+    if (typeof k !== "number") throw new ConfigError(path, "expected unsigned integer keys");
+  }
   return v as Map<number, unknown>;
 }
 
@@ -162,7 +164,9 @@ export function decodeProfileCbor(data: Uint8Array): Profile {
   const top = asMap(raw, "");
   if (!top.has(0)) throw new ConfigError("", "cbor profile missing version");
   const version = asUint(top.get(0), "version");
-  if (version !== CBOR_PROFILE_VERSION) throw new ConfigError("version", `unsupported cbor profile version ${version}`);
+  if (version !== CBOR_PROFILE_VERSION) {
+    throw new ConfigError("version", `unsupported cbor profile version ${version}`);
+  }
   const p = emptyProfile();
   if (top.has(1)) p.name = asString(top.get(1), "name");
   if (top.has(2)) p.proxy_addr = asString(top.get(2), "proxy_addr");
@@ -174,7 +178,9 @@ export function decodeProfileCbor(data: Uint8Array): Profile {
     const q = asMap(top.get(7), "quic");
     const names = ["", "max_packet_size", "max_payload", "keepalive", "idle_timeout", "max_streams"] as const;
     for (let k = 1; k <= 5; k++) {
-      if (q.has(k)) (p.quic as unknown as Record<string, number>)[names[k]] = asUint(q.get(k), `quic.${names[k]}`);
+      if (q.has(k)) {
+        (p.quic as unknown as Record<string, number>)[names[k]] = asUint(q.get(k), `quic.${names[k]}`);
+      }
     }
   }
   if (top.has(8)) {
@@ -212,7 +218,9 @@ export function decodeProfileCbor(data: Uint8Array): Profile {
       if (!pad.has(key)) continue;
       const v = pad.get(key);
       if (name === "pad_burst_prob") {
-        if (typeof v !== "number") throw new ConfigError("transport_padding.pad_burst_prob", "expected float");
+        if (typeof v !== "number") {
+          throw new ConfigError("transport_padding.pad_burst_prob", "expected float");
+        }
         p.transport_padding.pad_burst_prob = v;
       } else {
         p.transport_padding[name] = asUint(v, `transport_padding.${name}`);

@@ -105,7 +105,15 @@ export function profileToCompactJson(p: Profile): string {
   const o = p.obfuscation;
   const obfBase = obfFull(o);
   const bools: Record<string, unknown> = {};
-  for (const k of ["signature_validate", "require_timestamp", "encrypted_timestamp", "require_encrypted_timestamp", "legacy_mode_enabled"]) {
+  for (
+    const k of [
+      "signature_validate",
+      "require_timestamp",
+      "encrypted_timestamp",
+      "require_encrypted_timestamp",
+      "legacy_mode_enabled",
+    ]
+  ) {
     bools[k] = obfBase[k];
     delete obfBase[k];
   }

@@ -43,6 +43,11 @@ export class ReplayCache {
     return { replayed: false, evicted };
   }
 
+  /** True if `key` is present (does not refresh it). */
+  has(key: string): boolean {
+    return this.#entries.has(key);
+  }
+
   /** Empties the cache. */
   reset(): void {
     this.#entries.clear();

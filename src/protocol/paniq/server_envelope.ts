@@ -10,7 +10,11 @@
  * - peers whose preamble went idle beyond `handshake_timeout` are garbage-collected by
  *   {@linkcode ServerEnvelope.collect}, and the I/O layer calls {@linkcode ServerEnvelope.forget}
  *   when a ready peer's QUIC connection ends, so the peer map is bounded (Go's grows forever);
- * - after `forget`, the same ip:port may complete a new preamble.
+ * - after `forget`, the same ip:port may complete a new preamble;
+ * - an accepted encrypted timestamp must be within `skew_hard_seconds` of the server clock and
+ *   its (ephemeral key, nonce) must not have been accepted before from any peer, so a captured
+ *   initiation cannot be replayed from another address (Go only compares per ip:port, §12.3).
+ *   Go clients always send fresh ones, so they are unaffected.
  *
  * @module
  */
@@ -22,7 +26,7 @@ import type { EnvelopeCounters } from "./metrics.ts";
 import type { ResolvedServer } from "./profile.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { ReplayCache, replayKey } from "./replay_cache.ts";
-import { tai64nAfter } from "./tai64n.ts";
+import { TAI64N_BASE, tai64nAfter } from "./tai64n.ts";
 import { TransportCodec } from "./transport_codec.ts";
 
 /** Why a datagram was dropped (the Go log reasons). */
@@ -53,6 +57,7 @@ interface PeerState {
   sigIndex: number;
   sigTimestamp?: number;
   lastEncTs?: Uint8Array;
+  encTsKey?: string;
   ready: boolean;
   lastSeenMs: number;
   codec?: TransportCodec;
@@ -65,6 +70,8 @@ export class ServerEnvelope {
   readonly #peers = new Map<string, PeerState>();
   readonly #rateLimiter?: RateLimiter;
   readonly #replayCache: ReplayCache;
+  /** (ephemeral key, nonce) of accepted encrypted timestamps. */
+  readonly #encTsSeen: ReplayCache;
   #lastClockCheck = 0;
 
   constructor(cfg: ResolvedServer, counters: EnvelopeCounters) {
@@ -72,6 +79,7 @@ export class ServerEnvelope {
     this.counters = counters;
     if (cfg.rateLimitPps > 0) this.#rateLimiter = new RateLimiter(cfg.rateLimitPps, cfg.rateLimitBurst);
     this.#replayCache = new ReplayCache(cfg.replayCacheSize);
+    this.#encTsSeen = new ReplayCache(cfg.replayCacheSize);
   }
 
   /** Number of tracked peers (preamble and ready). */
@@ -107,7 +115,9 @@ export class ServerEnvelope {
     }
     if (state.ready) {
       const inner = state.codec!.decode(data);
-      return inner ? { kind: "transport", inner } : { kind: "drop", reason: "transport", detail: "transport frame" };
+      return inner
+        ? { kind: "transport", inner }
+        : { kind: "drop", reason: "transport", detail: "transport frame" };
     }
     this.counters.udp_bytes_in += data.length;
     if (nowMs - state.lastSeenMs > this.cfg.handshakeTimeoutMs) this.#reset(state, nowMs);
@@ -126,7 +136,12 @@ export class ServerEnvelope {
   }
 
   #reset(s: PeerState, nowMs: number): void {
-    Object.assign(s, this.#fresh(nowMs), { sigTimestamp: undefined, lastEncTs: undefined, codec: undefined });
+    Object.assign(s, this.#fresh(nowMs), {
+      sigTimestamp: undefined,
+      lastEncTs: undefined,
+      encTsKey: undefined,
+      codec: undefined,
+    });
   }
 
   #drop(s: PeerState, nowMs: number, reason: DropReason, detail: string): ServerEvent {
@@ -174,7 +189,10 @@ export class ServerEnvelope {
     const payload = frame.payload;
     let body = payload;
     if (cfg.mac1Key) {
-      if (payload.length < MAC1_SIZE || !verifyMac1(cfg.mac1Key, data, cfg.framer.overhead(MessageType.Initiation))) {
+      if (
+        payload.length < MAC1_SIZE ||
+        !verifyMac1(cfg.mac1Key, data, cfg.framer.overhead(MessageType.Initiation))
+      ) {
         c.mac1_invalid++;
         return this.#drop(s, nowMs, "mac1_invalid", "mac1 invalid");
       }
@@ -192,7 +210,19 @@ export class ServerEnvelope {
           c.ts_invalid++;
           return this.#drop(s, nowMs, "timestamp_invalid", "encrypted timestamp replay");
         }
+        const seconds = Number(
+          new DataView(r.stamp.buffer, r.stamp.byteOffset, 8).getBigUint64(0) - TAI64N_BASE,
+        );
+        if (Math.abs(Math.floor(nowMs / 1000) - seconds) > cfg.skewHardS) {
+          c.ts_invalid++;
+          return this.#drop(s, nowMs, "timestamp_invalid", "encrypted timestamp skew hard");
+        }
+        if (this.#encTsSeen.has(encTsKey(body))) {
+          c.replay_reject++;
+          return this.#drop(s, nowMs, "replay_reject", "encrypted timestamp replayed");
+        }
         s.lastEncTs = r.stamp;
+        s.encTsKey = encTsKey(body);
         encTs = true;
       }
     }
@@ -231,6 +261,10 @@ export class ServerEnvelope {
 
   #markReady(s: PeerState): ServerEvent {
     s.ready = true;
+    if (s.encTsKey) {
+      const { evicted } = this.#encTsSeen.seen(s.encTsKey);
+      this.counters.replay_evict += evicted;
+    }
     s.codec = new TransportCodec({
       framer: this.cfg.framer,
       padding: this.cfg.padding,
@@ -258,4 +292,10 @@ export class ServerEnvelope {
     this.#lastClockCheck = nowMs;
     return diff < 0 || diff > this.cfg.replayWindowS * 2000;
   }
+}
+
+function encTsKey(body: Uint8Array): string {
+  let k = "";
+  for (let i = 1; i < 57; i++) k += String.fromCharCode(body[i]);
+  return k;
 }

@@ -7,14 +7,15 @@
 
 /** Encoded size. */
 export const TAI64N_SIZE = 12;
-const BASE = 0x400000000000000an;
+/** TAI64 label offset: 2^62 + 10 s. */
+export const TAI64N_BASE = 0x400000000000000an;
 const WHITENER_MASK = 0x1000000 - 1;
 
 /** Stamps `seconds` (Unix) plus `nanos` (0..1e9). */
 export function tai64n(seconds: number, nanos: number): Uint8Array {
   const out = new Uint8Array(TAI64N_SIZE);
   const v = new DataView(out.buffer);
-  v.setBigUint64(0, BASE + BigInt(Math.floor(seconds)));
+  v.setBigUint64(0, TAI64N_BASE + BigInt(Math.floor(seconds)));
   v.setUint32(8, (nanos & ~WHITENER_MASK) >>> 0);
   return out;
 }

@@ -39,7 +39,9 @@ export function writeTransportPayload(
 
 /** Builds a standalone payload (tests and tools). */
 export function encodeTransportPayload(inner: Uint8Array, pad: number, counter: bigint | null): Uint8Array {
-  if (inner.length === 0 || inner.length > 0xffff) throw new RangeError("invalid transport payload: inner length");
+  if (inner.length === 0 || inner.length > 0xffff) {
+    throw new RangeError("invalid transport payload: inner length");
+  }
   const out = new Uint8Array(transportHeaderSize(counter !== null) + inner.length + pad);
   writeTransportPayload(out, 0, inner, pad, counter);
   return out;

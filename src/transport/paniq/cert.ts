@@ -119,7 +119,11 @@ export async function generateServerCertificate(now = Date.now()): Promise<Serve
     tlv(0xa3, extensions),
   );
   const rawSig = new Uint8Array(
-    await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, tbs as Uint8Array<ArrayBuffer>),
+    await crypto.subtle.sign(
+      { name: "ECDSA", hash: "SHA-256" },
+      keys.privateKey,
+      tbs as Uint8Array<ArrayBuffer>,
+    ),
   );
   const bitString = tlv(0x03, new Uint8Array([0, ...rawToDerSignature(rawSig)]));
   const der = seq(tbs, sigAlg, bitString);
