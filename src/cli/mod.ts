@@ -6,7 +6,13 @@
  */
 import { Command, CommanderError } from "commander";
 import { errorMessage } from "../common/errors.ts";
+import { registerCheck } from "./check.ts";
+import { registerFormat } from "./format.ts";
+import { registerGenerate } from "./generate.ts";
+import { registerRun } from "./run.ts";
 import { registerVersion } from "./version.ts";
+import { registerTrace } from "./trace.ts";
+import { registerTraceServer } from "./trace_server.ts";
 
 /** Global flags shared by every subcommand, as in sing-box (`-c` repeatable, `-C`, `-D`). */
 export interface GlobalOptions {
@@ -24,14 +30,25 @@ function collect(value: string, previous: string[]): string[] {
 export function buildProgram(): Command {
   const program = new Command("switchyard")
     .description("Proxy router (sing-box 1.12 config), paniq tunnel and traceroute in one binary")
-    .option("-c, --config <file>", "set configuration file path (repeatable; 'stdin' reads standard input)", collect, [])
+    .option(
+      "-c, --config <file>",
+      "set configuration file path (repeatable; 'stdin' reads standard input)",
+      collect,
+      [],
+    )
     .option("-C, --config-directory <dir>", "set configuration directory path")
     .option("-D, --directory <dir>", "set working directory")
     .option("--disable-color", "disable color output")
     .showHelpAfterError()
     .exitOverride();
   const registrations: ((p: Command) => void)[] = [
+    registerRun,
+    registerCheck,
+    registerFormat,
+    registerGenerate,
     registerVersion,
+    registerTrace,
+    registerTraceServer,
   ];
   for (const register of registrations) register(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError();

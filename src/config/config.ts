@@ -60,7 +60,7 @@ export interface Options {
   log: LogOptions;
   inbounds: TypedOptions[];
   outbounds: TypedOptions[];
-  route: RouteOptions & { rules: RouteRuleOptions[] };
+  route: Omit<RouteOptions, "rules"> & { rules: RouteRuleOptions[] };
   /** Sections validated by their own modules (dns, experimental), kept raw here. */
   dns?: Record<string, unknown>;
   experimental?: Record<string, unknown>;

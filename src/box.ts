@@ -1,0 +1,186 @@
+/**
+ * A running Switchyard instance built from one validated config (sing-box `box.Box`):
+ * outbounds, the router and inbounds, started in stages and closed gracefully.
+ *
+ * @module
+ */
+import type { InboundContext, OutboundContext } from "./adapter/registry.ts";
+import type {
+  Dialer,
+  DialOptions,
+  Inbound,
+  Outbound,
+  PacketConn,
+  Socksaddr,
+  Stream,
+} from "./adapter/types.ts";
+import type { DialFieldsOptions } from "./config/common.ts";
+import type { ConfigRegistries, Options } from "./config/config.ts";
+import { ConfigError, errorMessage } from "./common/errors.ts";
+import { SystemDialer } from "./common/dialer.ts";
+import { getLogger, type Logger } from "./common/log.ts";
+import { compileRule } from "./route/rule/compile.ts";
+import { Router } from "./route/router.ts";
+
+/** Dial fields parsed but not honoured by this build (warned about when set). */
+const IGNORED_DIAL_FIELDS = [
+  "bind_interface",
+  "routing_mark",
+  "netns",
+  "tcp_fast_open",
+  "tcp_multi_path",
+  "reuse_addr",
+  "udp_fragment",
+  "domain_resolver",
+  "network_strategy",
+  "network_type",
+  "fallback_network_type",
+] as const;
+
+/** Dials through another outbound, looked up by tag when used (`detour`). */
+class DetourDialer implements Dialer {
+  constructor(readonly tag: string, readonly lookup: (tag: string) => Outbound | undefined) {}
+  #get(): Outbound {
+    const o = this.lookup(this.tag);
+    if (!o) throw new Error(`Detour outbound "${this.tag}" not found`);
+    return o;
+  }
+  dial(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
+    return this.#get().dial(destination, options);
+  }
+  listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+    return this.#get().listenPacket(destination, options);
+  }
+}
+
+function systemDialer(o: DialFieldsOptions, logger: Logger): Dialer {
+  for (const key of IGNORED_DIAL_FIELDS) {
+    if (o[key] !== undefined && o[key] !== false) {
+      logger.warn(`dial field "${key}" is not supported by this build and is ignored`);
+    }
+  }
+  return new SystemDialer({
+    connectTimeoutMs: o.connect_timeout,
+    fallbackDelayMs: o.fallback_delay,
+    strategy: o.domain_strategy,
+    inet4BindAddress: o.inet4_bind_address,
+    inet6BindAddress: o.inet6_bind_address,
+  });
+}
+
+function checkDetours(outbounds: Options["outbounds"]): void {
+  const byTag = new Map(outbounds.map((o) => [o.tag, o]));
+  for (const o of outbounds) {
+    const seen = new Set<string>([o.tag]);
+    let cur = o;
+    for (;;) {
+      const detour = (cur.options as { detour?: string }).detour;
+      if (detour === undefined) break;
+      const next = byTag.get(detour);
+      if (!next) throw new ConfigError(`${cur.path}.detour`, `outbound "${detour}" not found`);
+      if (seen.has(detour)) throw new ConfigError(`${o.path}.detour`, `detour loop through "${detour}"`);
+      seen.add(detour);
+      cur = next;
+    }
+  }
+}
+
+/** A built instance. Create with {@linkcode Box.create}, then `start()`. */
+export class Box {
+  readonly router: Router;
+  readonly inbounds: Inbound[];
+  readonly outbounds: Map<string, Outbound>;
+  #logger: Logger;
+
+  private constructor(router: Router, inbounds: Inbound[], outbounds: Map<string, Outbound>) {
+    this.router = router;
+    this.inbounds = inbounds;
+    this.outbounds = outbounds;
+    this.#logger = getLogger();
+  }
+
+  /**
+   * Builds every service from validated options; nothing is bound yet.
+   * @throws {ConfigError} If a reference (detour, rule outbound, final) names a missing tag
+   */
+  static create(options: Options, registries: ConfigRegistries): Box {
+    const outbounds = new Map<string, Outbound>();
+    const lookup = (tag: string) => outbounds.get(tag);
+    const outboundOptions = options.outbounds.length > 0
+      ? options.outbounds
+      : [{ type: "direct", tag: "direct", options: { type: "direct" }, path: "outbounds" }];
+    checkDetours(outboundOptions);
+    for (const o of outboundOptions) {
+      const logger = getLogger("outbound", `${o.type}[${o.tag}]`);
+      const ctx: OutboundContext = {
+        tag: o.tag,
+        logger,
+        dialer: (dial) => dial.detour ? new DetourDialer(dial.detour, lookup) : systemDialer(dial, logger),
+        outbound: lookup,
+      };
+      outbounds.set(o.tag, registries.outbounds.get(o.type)!.create(ctx, o.options));
+    }
+    const final = options.route.final ?? outboundOptions[0]!.tag;
+    if (!outbounds.has(final)) throw new ConfigError("route.final", `outbound "${final}" not found`);
+    const rules = options.route.rules.map((r, i) =>
+      compileRule(r, `route.rules[${i}]`, (t) => outbounds.has(t))
+    );
+    const router = new Router({ rules, outbounds, final, logger: getLogger() });
+    const inbounds = options.inbounds.map((i) => {
+      const ctx: InboundContext = { tag: i.tag, router, logger: getLogger("inbound", `${i.type}[${i.tag}]`) };
+      return registries.inbounds.get(i.type)!.create(ctx, i.options);
+    });
+    return new Box(router, inbounds, outbounds);
+  }
+
+  /**
+   * Starts outbounds, then inbounds. On failure, whatever started is closed again.
+   * @throws {Error} Prefixed with the stage and service, e.g. `start inbound/mixed[in]: Address in use`
+   */
+  async start(): Promise<void> {
+    const started: { close?(): Promise<void> }[] = [];
+    try {
+      for (const o of this.outbounds.values()) {
+        try {
+          await o.start?.();
+        } catch (e) {
+          throw new Error(`start outbound/${o.type}[${o.tag}]: ${errorMessage(e)}`, { cause: e });
+        }
+        started.push(o);
+      }
+      for (const i of this.inbounds) {
+        try {
+          await i.start();
+        } catch (e) {
+          throw new Error(`start inbound/${i.type}[${i.tag}]: ${errorMessage(e)}`, { cause: e });
+        }
+        started.push(i);
+      }
+    } catch (e) {
+      for (const s of started.reverse()) await s.close?.().catch(() => {});
+      throw e;
+    }
+    this.#logger.info("sing-box compatible service started");
+  }
+
+  /** Stops accepting new connections; established ones keep running. */
+  async closeInbounds(): Promise<void> {
+    await Promise.all(this.inbounds.map((i) => i.close().catch(() => {})));
+  }
+
+  /**
+   * Closes gracefully: inbounds stop at once, live connections get `graceMs` to finish, then
+   * are closed; outbounds close last.
+   * @param graceMs how long to wait for live connections, ms
+   */
+  async close(graceMs = 5000): Promise<void> {
+    await this.closeInbounds();
+    const idle = await this.router.tracker.waitIdle(graceMs);
+    if (!idle) {
+      this.#logger.warn(`closing ${this.router.tracker.size} connection(s) still open after ${graceMs} ms`);
+      this.router.tracker.closeAll();
+      await this.router.tracker.waitIdle(1000);
+    }
+    for (const o of this.outbounds.values()) await o.close?.().catch(() => {});
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * `switchyard run`: starts the service from the config. SIGINT/SIGTERM close gracefully
+ * (listeners stop, live relays get a grace period); SIGHUP reloads the config without dropping
+ * established connections (an invalid new config is logged and the old one keeps running).
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { Box } from "../box.ts";
+import { errorMessage } from "../common/errors.ts";
+import { getLogger, setupLogging } from "../common/log.ts";
+import { registries } from "../include/registry.ts";
+import { globalOptions, loadOptions } from "./_config.ts";
+import type { GlobalOptions } from "./mod.ts";
+
+/** Grace period for live connections on shutdown, ms (sing-box `C.StopTimeout`-like). */
+const SHUTDOWN_GRACE_MS = 5000;
+
+async function startBox(g: GlobalOptions): Promise<Box> {
+  const options = await loadOptions(g);
+  await setupLogging(options.log);
+  const box = Box.create(options, registries());
+  await box.start();
+  return box;
+}
+
+async function reload(g: GlobalOptions, current: Box): Promise<Box> {
+  const log = getLogger();
+  const options = await loadOptions(g); // throws on an invalid config: keep the old box
+  const next = Box.create(options, registries());
+  await current.closeInbounds();
+  try {
+    await setupLogging(options.log);
+    await next.start();
+  } catch (e) {
+    log.error(`reload: ${errorMessage(e)}; restoring the previous config`);
+    const restored = await startBox(g).catch(() => null);
+    if (!restored) throw e;
+    return restored;
+  }
+  // Established connections finish on the old router; its outbounds close after them.
+  current.close(60 * 60_000).catch(() => {});
+  log.info("reload: configuration reloaded");
+  return next;
+}
+
+/** Registers `run`. */
+export function registerRun(program: Command): void {
+  program.command("run")
+    .description("Run service")
+    .action(async (_opts: unknown, cmd: Command) => {
+      const g = globalOptions(cmd);
+      let box = await startBox(g);
+      const log = getLogger();
+      let reloading = Promise.resolve();
+      await new Promise<void>((resolve) => {
+        const stop = (sig: Deno.Signal) => {
+          log.info(`received ${sig}, shutting down`);
+          for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) Deno.removeSignalListener(s, handlers[s]);
+          reloading.then(() => box.close(SHUTDOWN_GRACE_MS)).finally(resolve);
+        };
+        const handlers = {
+          SIGINT: () => stop("SIGINT"),
+          SIGTERM: () => stop("SIGTERM"),
+          SIGHUP: () => {
+            log.info("received SIGHUP, reloading");
+            reloading = reloading.then(async () => {
+              try {
+                box = await reload(g, box);
+              } catch (e) {
+                log.error(`reload: ${errorMessage(e)}`);
+              }
+            });
+          },
+        };
+        for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) Deno.addSignalListener(s, handlers[s]);
+      });
+    });
+}

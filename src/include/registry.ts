@@ -1,0 +1,38 @@
+/**
+ * The one list of protocols this build includes (sing-box `include/registry.go`). Nothing
+ * registers itself on import; add a protocol by adding its register call here.
+ *
+ * @module
+ */
+import { type InboundRegistry, type OutboundRegistry, Registry } from "../adapter/registry.ts";
+import type { ConfigRegistries } from "../config/config.ts";
+import * as block from "../protocol/block/mod.ts";
+import * as direct from "../protocol/direct/mod.ts";
+import * as http from "../protocol/http/mod.ts";
+import * as mixed from "../protocol/mixed/mod.ts";
+import * as socks from "../protocol/socks/mod.ts";
+
+/** Returns a registry filled with every included inbound type. */
+export function inboundRegistry(): InboundRegistry {
+  const r: InboundRegistry = new Registry("inbound");
+  direct.registerInbound(r);
+  http.registerInbound(r);
+  mixed.registerInbound(r);
+  socks.registerInbound(r);
+  return r;
+}
+
+/** Returns a registry filled with every included outbound type. */
+export function outboundRegistry(): OutboundRegistry {
+  const r: OutboundRegistry = new Registry("outbound");
+  block.registerOutbound(r);
+  direct.registerOutbound(r);
+  http.registerOutbound(r);
+  socks.registerOutbound(r);
+  return r;
+}
+
+/** Both registries, as the config loader wants them. */
+export function registries(): ConfigRegistries {
+  return { inbounds: inboundRegistry(), outbounds: outboundRegistry() };
+}

@@ -1,0 +1,36 @@
+/**
+ * Rule actions (spec sing-box.md §3.4). Final actions (`route`, `reject`) end matching;
+ * `route-options` adjusts the connection and matching continues.
+ *
+ * @module
+ */
+
+/** Options a `route` or `route-options` action applies to the connection. */
+export interface RouteOptionsAction {
+  override_address?: string;
+  override_port?: number;
+  /** UDP idle timeout, ms. */
+  udp_timeout?: number;
+  fallback_delay?: number;
+  network_strategy?: string;
+  udp_disable_domain_unmapping?: boolean;
+  udp_connect?: boolean;
+}
+
+/** A rule's action. */
+export type RuleAction =
+  | { type: "route"; outbound: string; options: RouteOptionsAction }
+  | { type: "route-options"; options: RouteOptionsAction }
+  | { type: "reject"; method: "default" | "drop"; noDrop: boolean };
+
+/** Prints an action as sing-box does in logs and the Clash API (`route(direct)`, `reject`). */
+export function formatAction(a: RuleAction): string {
+  switch (a.type) {
+    case "route":
+      return `route(${a.outbound})`;
+    case "route-options":
+      return "route-options";
+    case "reject":
+      return a.method === "drop" ? "reject(drop)" : "reject";
+  }
+}

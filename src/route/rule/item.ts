@@ -1,0 +1,41 @@
+/**
+ * The rule-item contract (sing-box `adapter.RuleItem`): `match` tests one property of a
+ * connection; `toString` prints the item in config syntax (`port=[80 443]`) for logs and the
+ * Clash API.
+ *
+ * @module
+ */
+import type { Metadata } from "../../adapter/types.ts";
+import { isIP } from "../../common/socks_addr.ts";
+
+/** A connection as rules see it: metadata plus values derived once per match. */
+export interface MatchContext {
+  metadata: Metadata;
+  /** Lower-cased domain: sniffed domain, else the destination host when it is a name. */
+  domain: string | undefined;
+  /** Destination IPs: the destination host when it is an IP, else resolved addresses. */
+  destinationIps: readonly string[];
+}
+
+/** Builds the match context for `metadata`. */
+export function matchContext(metadata: Metadata): MatchContext {
+  const host = metadata.destination.host;
+  const hostIsIp = isIP(host);
+  const domain = metadata.domain ?? (hostIsIp ? undefined : host);
+  return {
+    metadata,
+    domain: domain?.toLowerCase().replace(/\.$/, ""),
+    destinationIps: hostIsIp ? [host] : metadata.destinationAddresses ?? [],
+  };
+}
+
+/** One rule item. */
+export interface RuleItem {
+  match(ctx: MatchContext): boolean;
+  toString(): string;
+}
+
+/** Formats a list the way sing-box prints item values: one value bare, several in brackets. */
+export function formatList(values: readonly (string | number)[]): string {
+  return values.length === 1 ? String(values[0]) : `[${values.join(" ")}]`;
+}
