@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { x25519 } from "@noble/curves/ed25519.js";
 
 function b64(bytes: Uint8Array): string {

@@ -9,7 +9,7 @@
  */
 import { type ConnectionRouter, type Metadata, RejectedError } from "../../adapter/types.ts";
 import { errorMessage, ProtocolError } from "../../common/errors.ts";
-import { HandshakeReader, withDeadline } from "../../common/handshake_reader.ts";
+import { type HandshakeReader, withDeadline } from "../../common/handshake_reader.ts";
 import type { Logger } from "../../common/log.ts";
 import { withPrefix, writeAll } from "../../common/prefixed_stream.ts";
 import {

@@ -8,7 +8,7 @@
  */
 import type { ConnectionRouter, Metadata } from "../../adapter/types.ts";
 import { ProtocolError } from "../../common/errors.ts";
-import { HandshakeReader, withDeadline } from "../../common/handshake_reader.ts";
+import { type HandshakeReader, withDeadline } from "../../common/handshake_reader.ts";
 import type { Logger } from "../../common/log.ts";
 import { withPrefix, writeAll } from "../../common/prefixed_stream.ts";
 import * as s4 from "./socks4.ts";
