@@ -133,7 +133,9 @@ export function aeadBackend(): "openssl-ffi" | "node:crypto" {
  */
 export function createAead(name: AeadName, key: Uint8Array, options?: { backend?: "node:crypto" }): Aead {
   if (key.length !== AEAD_KEY_SIZE[name]) {
-    throw new RangeError(`Invalid key length for ${name}: expected ${AEAD_KEY_SIZE[name]}, got ${key.length}`);
+    throw new RangeError(
+      `Invalid key length for ${name}: expected ${AEAD_KEY_SIZE[name]}, got ${key.length}`,
+    );
   }
   if (name === "xchacha20-poly1305") return new NobleXChaCha(key);
   if (options?.backend !== "node:crypto" && libcrypto()) return new FfiAead(name, key);

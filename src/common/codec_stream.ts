@@ -26,6 +26,8 @@ export interface StreamDecoder {
   decode(q: ByteQueue): Uint8Array | null;
   /** True once the peer signalled the end of the stream in-band. */
   readonly done?: boolean;
+  /** Wire bytes the decoder wants sent back as they are (WebSocket pong). */
+  takeReply?(): Uint8Array | null;
 }
 
 /** Reads until `p` is full; throws `Deno.errors.UnexpectedEof` if the stream ends first. */
@@ -65,7 +67,12 @@ export class CodecStream implements Stream {
   #sending: Promise<void> = Promise.resolve();
   #closed = false;
 
-  constructor(inner: Stream, encoder: StreamEncoder, decoder: StreamDecoder, options: CodecStreamOptions = {}) {
+  constructor(
+    inner: Stream,
+    encoder: StreamEncoder,
+    decoder: StreamDecoder,
+    options: CodecStreamOptions = {},
+  ) {
     this.#inner = inner;
     this.#enc = encoder;
     this.#dec = decoder;
@@ -103,6 +110,11 @@ export class CodecStream implements Stream {
     return run;
   }
 
+  #sendRaw(wire: Uint8Array): void {
+    const run = this.#sending.then(() => writeAll(this.#inner, wire));
+    this.#sending = run.catch(() => {});
+  }
+
   async read(p: Uint8Array): Promise<number | null> {
     if (this.#header || this.#rawPrefix) await this.#flushHeader();
     let n = 0;
@@ -115,6 +127,7 @@ export class CodecStream implements Stream {
     for (;;) {
       while (n < p.length && !this.#dec.done) {
         const chunk = this.#dec.decode(this.#q);
+        for (let r = this.#dec.takeReply?.(); r; r = this.#dec.takeReply!()) this.#sendRaw(r);
         if (chunk === null) break;
         const m = Math.min(p.length - n, chunk.length);
         p.set(chunk.subarray(0, m), n);

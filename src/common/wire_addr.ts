@@ -34,7 +34,9 @@ export function writeVAddr(out: Uint8Array, offset: number, addr: Socksaddr): nu
     o += ip.length;
   } else {
     const d = enc.encode(addr.host);
-    if (d.length > 255 || d.length === 0) throw new RangeError(`Cannot encode domain "${addr.host}": bad length`);
+    if (d.length > 255 || d.length === 0) {
+      throw new RangeError(`Cannot encode domain "${addr.host}": bad length`);
+    }
     out[o++] = 2;
     out[o++] = d.length;
     out.set(d, o);

@@ -10,7 +10,11 @@ import * as block from "../protocol/block/mod.ts";
 import * as direct from "../protocol/direct/mod.ts";
 import * as http from "../protocol/http/mod.ts";
 import * as mixed from "../protocol/mixed/mod.ts";
+import * as shadowsocks from "../protocol/shadowsocks/mod.ts";
 import * as socks from "../protocol/socks/mod.ts";
+import * as trojan from "../protocol/trojan/mod.ts";
+import * as vless from "../protocol/vless/mod.ts";
+import * as vmess from "../protocol/vmess/mod.ts";
 
 /** Returns a registry filled with every included inbound type. */
 export function inboundRegistry(): InboundRegistry {
@@ -29,6 +33,10 @@ export function outboundRegistry(): OutboundRegistry {
   direct.registerOutbound(r);
   http.registerOutbound(r);
   socks.registerOutbound(r);
+  shadowsocks.registerOutbound(r);
+  trojan.registerOutbound(r);
+  vless.registerOutbound(r);
+  vmess.registerOutbound(r);
   return r;
 }
 

@@ -11,7 +11,7 @@ import { type Aead, createAead } from "../../common/aead.ts";
 import type { ByteQueue } from "../../common/byte_queue.ts";
 import type { StreamDecoder, StreamEncoder } from "../../common/codec_stream.ts";
 import { ProtocolError } from "../../common/errors.ts";
-import { incrementNonce, type ShadowsocksMethod, sessionKey } from "./method.ts";
+import { incrementNonce, sessionKey, type ShadowsocksMethod } from "./method.ts";
 
 /** Largest payload per chunk for SIP004 methods. */
 export const AEAD_MAX_PAYLOAD = 0x3fff;

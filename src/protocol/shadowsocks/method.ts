@@ -94,7 +94,9 @@ export function decodePsk(b64: string, keySize: number, path = "password"): Uint
   } catch {
     throw new ConfigError(path, "2022 key is not valid base64");
   }
-  if (raw.length !== keySize) throw new ConfigError(path, `2022 key must be ${keySize} bytes, got ${raw.length}`);
+  if (raw.length !== keySize) {
+    throw new ConfigError(path, `2022 key must be ${keySize} bytes, got ${raw.length}`);
+  }
   return raw;
 }
 

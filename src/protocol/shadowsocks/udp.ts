@@ -7,7 +7,7 @@ import type { Packet, Socksaddr } from "../../adapter/types.ts";
 import { createAead } from "../../common/aead.ts";
 import { ProtocolError } from "../../common/errors.ts";
 import { decodeSocksAddr, socksAddrLength, writeSocksAddr } from "../../common/socks_addr.ts";
-import { type ShadowsocksMethod, sessionKey } from "./method.ts";
+import { sessionKey, type ShadowsocksMethod } from "./method.ts";
 
 /** Seals one datagram for `addr`. `salt` is for tests. */
 export function sealUdp(

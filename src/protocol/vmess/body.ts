@@ -49,7 +49,9 @@ export interface BodyParams {
 
 function bodyAead(p: BodyParams): Aead | null {
   if (p.security === SECURITY["aes-128-gcm"]) return createAead("aes-128-gcm", p.key);
-  if (p.security === SECURITY["chacha20-poly1305"]) return createAead("chacha20-poly1305", chachaBodyKey(p.key));
+  if (p.security === SECURITY["chacha20-poly1305"]) {
+    return createAead("chacha20-poly1305", chachaBodyKey(p.key));
+  }
   if (p.security === SECURITY.none || p.security === SECURITY.zero) return null;
   throw new ProtocolError("vmess", 0, `unsupported security ${p.security}`);
 }
@@ -162,7 +164,9 @@ export class VmessBodyDecoder implements StreamDecoder {
       const b = q.take(2);
       this.#pad = s.nextPadding();
       this.#size = ((b[0] << 8) | b[1]) ^ s.nextMask();
-      if (this.#size < s.overhead + this.#pad) throw new ProtocolError("vmess", 0, `bad chunk size ${this.#size}`);
+      if (this.#size < s.overhead + this.#pad) {
+        throw new ProtocolError("vmess", 0, `bad chunk size ${this.#size}`);
+      }
     }
     if (q.length < this.#size) return null;
     const size = this.#size;

@@ -109,7 +109,9 @@ export function encodeRequestHeader(req: VmessRequest, padding?: Uint8Array): Ui
  * @throws {ProtocolError} On a wrong version, checksum or address.
  */
 export function decodeRequestHeader(b: Uint8Array): VmessRequest {
-  if (b.length < 1 + 16 + 16 + 5 + 3 + 4 || b[0] !== 1) throw new ProtocolError("vmess", 0, "bad header version");
+  if (b.length < 1 + 16 + 16 + 5 + 3 + 4 || b[0] !== 1) {
+    throw new ProtocolError("vmess", 0, "bad header version");
+  }
   const padLen = b[35] >> 4;
   const a = readVAddr(b, 38, "vmess");
   if (!a) throw new ProtocolError("vmess", 38, "truncated address");
@@ -135,7 +137,12 @@ function gcmSeal(key: Uint8Array, nonce: Uint8Array, plain: Uint8Array, aad?: Ui
   return out;
 }
 
-function gcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array | null {
+function gcmOpen(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  sealed: Uint8Array,
+  aad?: Uint8Array,
+): Uint8Array | null {
   const out = new Uint8Array(Math.max(0, sealed.length - 16));
   return createAead("aes-128-gcm", key).openTo(out, nonce, sealed, aad) < 0 ? null : out;
 }
@@ -189,7 +196,11 @@ export function openRequestLength(user: VmessUser, prefix: Uint8Array): number {
 }
 
 /** Opens the sealed header (`len + 16` bytes) that follows the prefix; `null` if forged. */
-export function openRequestHeader(user: VmessUser, prefix: Uint8Array, sealed: Uint8Array): Uint8Array | null {
+export function openRequestHeader(
+  user: VmessUser,
+  prefix: Uint8Array,
+  sealed: Uint8Array,
+): Uint8Array | null {
   const authId = prefix.subarray(0, 16);
   const nonce = prefix.subarray(34, 42);
   return gcmOpen(
@@ -201,7 +212,9 @@ export function openRequestHeader(user: VmessUser, prefix: Uint8Array, sealed: U
 }
 
 /** Response body key and IV derived from the request's (AEAD mode). */
-export function responseKeys(req: { bodyKey: Uint8Array; bodyIV: Uint8Array }): { key: Uint8Array; iv: Uint8Array } {
+export function responseKeys(
+  req: { bodyKey: Uint8Array; bodyIV: Uint8Array },
+): { key: Uint8Array; iv: Uint8Array } {
   return { key: sha256Of(req.bodyKey).slice(0, 16), iv: sha256Of(req.bodyIV).slice(0, 16) };
 }
 
@@ -209,7 +222,12 @@ export function responseKeys(req: { bodyKey: Uint8Array; bodyIV: Uint8Array }): 
 export const RESPONSE_HEADER_LEN = 18 + 4 + 16;
 
 /** Seals the 4-byte response header `respV ‖ option ‖ cmd(0) ‖ cmdLen(0)`. */
-export function sealResponse(respKey: Uint8Array, respIV: Uint8Array, responseV: number, option = 0): Uint8Array {
+export function sealResponse(
+  respKey: Uint8Array,
+  respIV: Uint8Array,
+  responseV: number,
+  option = 0,
+): Uint8Array {
   const len = gcmSeal(
     kdf16(respKey, "AEAD Resp Header Len Key"),
     kdf(respIV, "AEAD Resp Header Len IV").subarray(0, 12),
@@ -237,6 +255,14 @@ export function openResponseLength(respKey: Uint8Array, respIV: Uint8Array, seal
 }
 
 /** Opens the sealed response header body; `null` if forged. */
-export function openResponseHeader(respKey: Uint8Array, respIV: Uint8Array, sealed: Uint8Array): Uint8Array | null {
-  return gcmOpen(kdf16(respKey, "AEAD Resp Header Key"), kdf(respIV, "AEAD Resp Header IV").subarray(0, 12), sealed);
+export function openResponseHeader(
+  respKey: Uint8Array,
+  respIV: Uint8Array,
+  sealed: Uint8Array,
+): Uint8Array | null {
+  return gcmOpen(
+    kdf16(respKey, "AEAD Resp Header Key"),
+    kdf(respIV, "AEAD Resp Header IV").subarray(0, 12),
+    sealed,
+  );
 }

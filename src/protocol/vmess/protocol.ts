@@ -27,9 +27,9 @@ import {
   OPT_GLOBAL_PADDING,
   REQUEST_PREFIX_LEN,
   responseKeys,
-  SECURITY,
   sealRequest,
   sealResponse,
+  SECURITY,
   type VmessRequest,
   type VmessSecurity,
   type VmessUser,
@@ -84,19 +84,16 @@ class ResponseDecoder implements StreamDecoder {
     if (q.length < this.#len + 16) return null;
     const h = openResponseHeader(this.#key, this.#iv, q.take(this.#len + 16).slice());
     if (!h || h.length < 4) throw new ProtocolError("vmess", 18, "response header authentication failed");
-    if (h[0] !== this.#respV) throw new ProtocolError("vmess", 18, "response header does not match the request");
+    if (h[0] !== this.#respV) {
+      throw new ProtocolError("vmess", 18, "response header does not match the request");
+    }
     this.#body = new VmessBodyDecoder(this.#bodyParams);
     return new Uint8Array(0);
   }
 }
 
-/** Opens a VMess session to `destination` over `inner`. The request goes out with the first write or read. */
-export function vmessClient(
-  inner: Stream,
-  user: VmessUser,
-  destination: Socksaddr,
-  options: VmessClientOptions = {},
-): Stream {
+/** The pieces of a client session: request prefix, body encoder, response decoder. */
+export function vmessClientParts(user: VmessUser, destination: Socksaddr, options: VmessClientOptions = {}) {
   const { security, option } = clientSecurity(options.security, options.globalPadding ?? false);
   const req: VmessRequest = {
     bodyIV: crypto.getRandomValues(new Uint8Array(16)),
@@ -107,12 +104,25 @@ export function vmessClient(
     command: options.command ?? CMD_TCP,
     destination,
   };
-  const prefix = sealRequest(user, encodeRequestHeader(req));
-  const encoder = new VmessBodyEncoder(
-    { security, option, key: req.bodyKey, iv: req.bodyIV },
-    options.packetMode ?? false,
-  );
-  return new CodecStream(inner, encoder, new ResponseDecoder(req), { rawPrefix: prefix });
+  return {
+    prefix: sealRequest(user, encodeRequestHeader(req)),
+    encoder: new VmessBodyEncoder(
+      { security, option, key: req.bodyKey, iv: req.bodyIV },
+      options.packetMode ?? false,
+    ),
+    decoder: new ResponseDecoder(req) as StreamDecoder,
+  };
+}
+
+/** Opens a VMess session to `destination` over `inner`. The request goes out with the first write or read. */
+export function vmessClient(
+  inner: Stream,
+  user: VmessUser,
+  destination: Socksaddr,
+  options: VmessClientOptions = {},
+): Stream {
+  const { prefix, encoder, decoder } = vmessClientParts(user, destination, options);
+  return new CodecStream(inner, encoder, decoder, { rawPrefix: prefix });
 }
 
 /** A request accepted by {@linkcode vmessServerHandshake}. */
@@ -139,14 +149,18 @@ export async function vmessServerHandshake(
   packetMode = (_req: VmessRequest) => false,
 ): Promise<VmessAccepted> {
   const prefix = (await reader.peek(REQUEST_PREFIX_LEN)).slice(0, REQUEST_PREFIX_LEN);
-  if (prefix.length < REQUEST_PREFIX_LEN) throw new ProtocolError("vmess", prefix.length, "truncated request");
+  if (prefix.length < REQUEST_PREFIX_LEN) {
+    throw new ProtocolError("vmess", prefix.length, "truncated request");
+  }
   const authId = prefix.subarray(0, 16);
   const now = nowMs();
   let user: VmessUser | undefined;
   for (const u of users) {
     const t = openAuthId(u, authId);
     if (t < 0) continue;
-    if (Math.abs(t - now / 1000) > AUTH_ID_WINDOW_S) throw new ProtocolError("vmess", 0, "auth ID time out of window");
+    if (Math.abs(t - now / 1000) > AUTH_ID_WINDOW_S) {
+      throw new ProtocolError("vmess", 0, "auth ID time out of window");
+    }
     user = u;
     break;
   }
@@ -155,8 +169,14 @@ export async function vmessServerHandshake(
   const len = openRequestLength(user, prefix);
   if (len < 0) throw new ProtocolError("vmess", 16, "request length authentication failed");
   const all = await reader.peek(REQUEST_PREFIX_LEN + len + 16);
-  if (all.length < REQUEST_PREFIX_LEN + len + 16) throw new ProtocolError("vmess", all.length, "truncated request");
-  const header = openRequestHeader(user, prefix, all.slice(REQUEST_PREFIX_LEN, REQUEST_PREFIX_LEN + len + 16));
+  if (all.length < REQUEST_PREFIX_LEN + len + 16) {
+    throw new ProtocolError("vmess", all.length, "truncated request");
+  }
+  const header = openRequestHeader(
+    user,
+    prefix,
+    all.slice(REQUEST_PREFIX_LEN, REQUEST_PREFIX_LEN + len + 16),
+  );
   if (!header) throw new ProtocolError("vmess", REQUEST_PREFIX_LEN, "request header authentication failed");
   const request = decodeRequestHeader(header);
   reader.skip(REQUEST_PREFIX_LEN + len + 16);
@@ -165,8 +185,16 @@ export async function vmessServerHandshake(
   q.push(reader.rest());
   const stream = new CodecStream(
     inner,
-    new VmessBodyEncoder({ security: request.security, option: request.option, key, iv }, packetMode(request)),
-    new VmessBodyDecoder({ security: request.security, option: request.option, key: request.bodyKey, iv: request.bodyIV }),
+    new VmessBodyEncoder(
+      { security: request.security, option: request.option, key, iv },
+      packetMode(request),
+    ),
+    new VmessBodyDecoder({
+      security: request.security,
+      option: request.option,
+      key: request.bodyKey,
+      iv: request.bodyIV,
+    }),
     { queue: q, rawPrefix: sealResponse(key, iv, request.responseV) },
   );
   return { user, request, stream };

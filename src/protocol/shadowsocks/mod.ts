@@ -1,0 +1,5 @@
+/**
+ * `shadowsocks` inbound and outbound registration.
+ * @module
+ */
+export { registerOutbound } from "./outbound.ts";

@@ -1,0 +1,156 @@
+/**
+ * The `shadowsocks` outbound (spec sing-box.md §1.2): SIP004 AEAD and SIP022 2022 methods over
+ * TCP, UDP as native datagrams, and the built-in SIP003 `v2ray-plugin` (WebSocket ± TLS).
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { OutboundContext, OutboundRegistry } from "../../adapter/registry.ts";
+import type {
+  Dialer,
+  DialOptions,
+  Outbound,
+  Packet,
+  PacketConn,
+  Socksaddr,
+  Stream,
+} from "../../adapter/types.ts";
+import { dialFields, serverFields } from "../../config/common.ts";
+import { CodecStream } from "../../common/codec_stream.ts";
+import { ConfigError } from "../../common/errors.ts";
+import { encodeSocksAddr } from "../../common/socks_addr.ts";
+import { ProxyConnector } from "../../transport/v2ray.ts";
+import { parsePluginOptions, pluginLayers } from "../../transport/sip003/sip003.ts";
+import { networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
+import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts";
+import { lookupMethod, masterKey, SHADOWSOCKS_METHODS, type ShadowsocksMethod } from "./method.ts";
+import { openUdp, sealUdp } from "./udp.ts";
+
+/** Options of a `shadowsocks` outbound. */
+export const shadowsocksOutboundSchema = z.strictObject({
+  type: z.literal("shadowsocks"),
+  tag: z.string().optional(),
+  ...serverFields,
+  method: z.string().refine((m) => SHADOWSOCKS_METHODS.includes(m) || m === "chacha20-poly1305", {
+    error: `unknown method; expected one of ${SHADOWSOCKS_METHODS.join(", ")}`,
+  }),
+  password: z.string(),
+  plugin: z.enum(["obfs-local", "v2ray-plugin"], { error: "expected plugin obfs-local or v2ray-plugin" })
+    .optional(),
+  plugin_opts: z.string().optional(),
+  network: networkSchema,
+  udp_over_tcp: z.union([
+    z.boolean(),
+    z.strictObject({ enabled: z.boolean().optional(), version: z.number().optional() }),
+  ])
+    .optional().refine((v) => !v || (typeof v === "object" && !v.enabled), {
+      error: "udp_over_tcp is not supported by this build",
+    }),
+  multiplex: outboundMultiplexSchema.optional(),
+  ...dialFields,
+});
+
+/** Parsed options. */
+export type ShadowsocksOutboundOptions = z.output<typeof shadowsocksOutboundSchema>;
+
+/** A Shadowsocks client. */
+export class ShadowsocksOutbound implements Outbound {
+  readonly type = "shadowsocks";
+  readonly tag: string;
+  readonly network: readonly ("tcp" | "udp")[];
+  readonly dependencies: string[];
+  #dialer: Dialer;
+  #server: Socksaddr;
+  #method: ShadowsocksMethod;
+  #key: Uint8Array;
+  #identity: Uint8Array[];
+  #connector: ProxyConnector;
+
+  constructor(ctx: OutboundContext, o: ShadowsocksOutboundOptions) {
+    this.tag = ctx.tag;
+    this.#dialer = ctx.dialer(o);
+    this.#server = { host: o.server, port: o.server_port };
+    this.#method = lookupMethod(o.method);
+    // SIP022 multi-user: "iPSK1:iPSK2:...:uPSK"; the last key is the user's.
+    const keys = this.#method.kind === "2022" ? o.password.split(":") : [o.password];
+    this.#key = masterKey(this.#method, keys[keys.length - 1], "password");
+    this.#identity = keys.slice(0, -1).map((k) => masterKey(this.#method, k, "password"));
+    if (this.#method.kind === "2022") {
+      throw new ConfigError("method", "2022 methods are not supported by this build yet");
+    }
+    this.network = o.plugin ? ["tcp"] : networks(o.network);
+    this.dependencies = o.detour ? [o.detour] : [];
+    if (o.plugin === "obfs-local") {
+      throw new ConfigError("plugin", "obfs-local is not supported by this build yet");
+    }
+    const layers = o.plugin ? pluginLayers(o.plugin, parsePluginOptions(o.plugin_opts ?? "")) : {};
+    this.#connector = new ProxyConnector(
+      this.#dialer,
+      this.#server,
+      layers.tls,
+      layers.transport,
+      ctx.logger,
+    );
+  }
+
+  async dial(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
+    const conn = await this.#connector.connect(options);
+    if (this.#method.kind === "none") {
+      return new CodecStream(conn, { encode: (p) => p }, {
+        decode: (q) => (q.length ? q.take(q.length) : null),
+      }, {
+        header: encodeSocksAddr(destination),
+      });
+    }
+    return new CodecStream(
+      conn,
+      new ShadowsocksAeadEncoder(this.#method, this.#key),
+      new ShadowsocksAeadDecoder(this.#method, this.#key),
+      { header: encodeSocksAddr(destination) },
+    );
+  }
+
+  async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+    const inner = await this.#dialer.listenPacket(this.#server, options);
+    return new SsPacketConn(inner, this.#server, this.#method, this.#key);
+  }
+}
+
+/** Shadowsocks SIP004 UDP through a datagram socket to the server. */
+class SsPacketConn implements PacketConn {
+  constructor(
+    readonly inner: PacketConn,
+    readonly server: Socksaddr,
+    readonly method: ShadowsocksMethod,
+    readonly key: Uint8Array,
+  ) {}
+
+  async readPacket(): Promise<Packet | null> {
+    for (;;) {
+      const p = await this.inner.readPacket();
+      if (!p) return null;
+      try {
+        return openUdp(this.method, this.key, p.data);
+      } catch {
+        // Forged or foreign datagram: dropped silently.
+      }
+    }
+  }
+
+  writePacket(data: Uint8Array, addr: Socksaddr): Promise<void> {
+    return this.inner.writePacket(sealUdp(this.method, this.key, addr, data), this.server);
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}
+
+/** Registers the `shadowsocks` outbound. */
+export function registerOutbound(registry: OutboundRegistry): void {
+  registry.register({
+    type: "shadowsocks",
+    schema: shadowsocksOutboundSchema,
+    create: (ctx: OutboundContext, o: ShadowsocksOutboundOptions) => new ShadowsocksOutbound(ctx, o),
+  });
+}

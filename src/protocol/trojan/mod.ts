@@ -1,0 +1,5 @@
+/**
+ * `trojan` inbound and outbound registration.
+ * @module
+ */
+export { registerOutbound } from "./outbound.ts";

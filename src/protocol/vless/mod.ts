@@ -1,0 +1,5 @@
+/**
+ * `vless` inbound and outbound registration.
+ * @module
+ */
+export { registerOutbound } from "./outbound.ts";

@@ -1,0 +1,5 @@
+/**
+ * `vmess` inbound and outbound registration.
+ * @module
+ */
+export { registerOutbound } from "./outbound.ts";
