@@ -1,0 +1,59 @@
+/**
+ * Helpers shared by the protocol runners.
+ *
+ * @module
+ */
+import { OSError } from "../errors.ts";
+import { formatIP, parseIP } from "../packets/addr.ts";
+import type { ProbeEndpoints } from "../probe/types.ts";
+import { type ProbeResponse, toHops } from "../scheduler.ts";
+import type { RunOutcome, RunSpec } from "./spec.ts";
+
+/** True when `e` is EPERM or EACCES (raw sockets refused). */
+export function isPermissionError(e: unknown): boolean {
+  return e instanceof OSError && (e.errno === 1 || e.errno === 13);
+}
+
+/** Returns 4 or 16 bytes for an IP literal. @throws {TypeError} If not an IP literal. */
+export function ipBytes(ip: string): Uint8Array {
+  const b = parseIP(ip);
+  if (!b) throw new TypeError(`Cannot use "${ip}" as an IP address`);
+  return b;
+}
+
+/** Builds probe endpoints from text/bytes. */
+export function endpoints(
+  local: Uint8Array,
+  localPort: number,
+  target: string,
+  targetPort: number,
+): ProbeEndpoints {
+  const targetBytes = ipBytes(target);
+  return {
+    local: formatIP(local),
+    localBytes: local,
+    localPort,
+    target: formatIP(targetBytes),
+    targetBytes,
+    targetPort,
+  };
+}
+
+/** Assembles a run outcome from scheduler output. */
+export function outcome(
+  spec: RunSpec,
+  source: { ip: string; port: number },
+  destPort: number,
+  probes: (ProbeResponse | null)[],
+): RunOutcome {
+  const { hops, dest } = toHops(spec.minTtl, probes);
+  return {
+    run: {
+      run_id: "",
+      source: { ip_address: source.ip, port: source.port },
+      destination: { ip_address: spec.target, port: destPort },
+      hops,
+    },
+    destRtt: dest ? dest.rtt : null,
+  };
+}
