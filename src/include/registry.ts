@@ -23,6 +23,10 @@ export function inboundRegistry(): InboundRegistry {
   http.registerInbound(r);
   mixed.registerInbound(r);
   socks.registerInbound(r);
+  shadowsocks.registerInbound(r);
+  trojan.registerInbound(r);
+  vless.registerInbound(r);
+  vmess.registerInbound(r);
   return r;
 }
 

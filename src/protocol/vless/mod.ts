@@ -2,4 +2,5 @@
  * `vless` inbound and outbound registration.
  * @module
  */
+export { registerInbound } from "./inbound.ts";
 export { registerOutbound } from "./outbound.ts";

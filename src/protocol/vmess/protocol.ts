@@ -22,6 +22,7 @@ import {
   openRequestLength,
   openResponseHeader,
   openResponseLength,
+  OPT_AUTHENTICATED_LENGTH,
   OPT_CHUNK_MASKING,
   OPT_CHUNK_STREAM,
   OPT_GLOBAL_PADDING,
@@ -129,8 +130,14 @@ export function vmessClient(
 export interface VmessAccepted {
   user: VmessUser;
   request: VmessRequest;
-  /** The session stream (body decoded, responses encoded). */
-  stream: Stream;
+  /** Body bytes already read. */
+  queue: ByteQueue;
+  /** Sealed response header, to send before the first response byte. */
+  responsePrefix: Uint8Array;
+  /** Encoder for the response body (`packetMode` for UDP). */
+  encoder(packetMode: boolean): VmessBodyEncoder;
+  /** Decoder for the request body. */
+  decoder: VmessBodyDecoder;
 }
 
 /**
@@ -141,12 +148,10 @@ export interface VmessAccepted {
  *   replayed, or the header is forged or malformed.
  */
 export async function vmessServerHandshake(
-  inner: Stream,
   reader: HandshakeReader,
   users: readonly VmessUser[],
   replay: ReplayFilter,
   nowMs: () => number = Date.now,
-  packetMode = (_req: VmessRequest) => false,
 ): Promise<VmessAccepted> {
   const prefix = (await reader.peek(REQUEST_PREFIX_LEN)).slice(0, REQUEST_PREFIX_LEN);
   if (prefix.length < REQUEST_PREFIX_LEN) {
@@ -179,23 +184,25 @@ export async function vmessServerHandshake(
   );
   if (!header) throw new ProtocolError("vmess", REQUEST_PREFIX_LEN, "request header authentication failed");
   const request = decodeRequestHeader(header);
+  if (request.option & OPT_AUTHENTICATED_LENGTH) {
+    throw new ProtocolError("vmess", REQUEST_PREFIX_LEN, "authenticated length is not supported");
+  }
   reader.skip(REQUEST_PREFIX_LEN + len + 16);
   const { key, iv } = responseKeys(request);
-  const q = new Queue(256 * 1024);
-  q.push(reader.rest());
-  const stream = new CodecStream(
-    inner,
-    new VmessBodyEncoder(
-      { security: request.security, option: request.option, key, iv },
-      packetMode(request),
-    ),
-    new VmessBodyDecoder({
-      security: request.security,
-      option: request.option,
-      key: request.bodyKey,
-      iv: request.bodyIV,
-    }),
-    { queue: q, rawPrefix: sealResponse(key, iv, request.responseV) },
-  );
-  return { user, request, stream };
+  const queue = new Queue(256 * 1024);
+  queue.push(reader.rest());
+  const { security, option } = request;
+  return {
+    user,
+    request,
+    queue,
+    responsePrefix: sealResponse(key, iv, request.responseV),
+    encoder: (packetMode) => new VmessBodyEncoder({ security, option, key, iv }, packetMode),
+    decoder: new VmessBodyDecoder({ security, option, key: request.bodyKey, iv: request.bodyIV }),
+  };
+}
+
+/** The TCP session stream of an accepted request. */
+export function vmessServerStream(inner: Stream, a: VmessAccepted): Stream {
+  return new CodecStream(inner, a.encoder(false), a.decoder, { queue: a.queue, rawPrefix: a.responsePrefix });
 }

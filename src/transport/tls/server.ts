@@ -18,16 +18,16 @@ export interface TlsServerConfig {
  *
  * @throws {ConfigError} If either is missing.
  */
-export async function tlsServerConfig(options: InboundTlsOptions, path = "tls"): Promise<TlsServerConfig> {
+export function tlsServerConfig(options: InboundTlsOptions, path = "tls"): TlsServerConfig {
   const cert = options.certificate?.length
     ? options.certificate.join("\n")
     : options.certificate_path
-    ? await Deno.readTextFile(options.certificate_path)
+    ? Deno.readTextFileSync(options.certificate_path)
     : undefined;
   const key = options.key?.length
     ? options.key.join("\n")
     : options.key_path
-    ? await Deno.readTextFile(options.key_path)
+    ? Deno.readTextFileSync(options.key_path)
     : undefined;
   if (!cert) throw new ConfigError(`${path}.certificate`, "missing server certificate");
   if (!key) throw new ConfigError(`${path}.key`, "missing server key");

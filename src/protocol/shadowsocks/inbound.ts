@@ -1,0 +1,245 @@
+/**
+ * The `shadowsocks` inbound (spec sing-box.md §1.1): SIP004 AEAD methods over TCP and UDP on
+ * one port, with a salt replay filter. Forged, truncated or replayed handshakes are drained
+ * silently (never answered, never closed early).
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { InboundContext, InboundRegistry } from "../../adapter/registry.ts";
+import type { Inbound, Metadata, Packet, PacketConn, Socksaddr, Stream } from "../../adapter/types.ts";
+import { listenFields } from "../../config/common.ts";
+import { ByteQueue } from "../../common/byte_queue.ts";
+import { CodecStream, type StreamDecoder } from "../../common/codec_stream.ts";
+import { drainSilently } from "../../common/drain.ts";
+import { ConfigError, errorMessage, ProtocolError } from "../../common/errors.ts";
+import { withDeadline } from "../../common/handshake_reader.ts";
+import { DEFAULT_LISTEN, ListenerInbound } from "../../common/listener_inbound.ts";
+import { ReplayFilter } from "../../common/replay_filter.ts";
+import { decodeSocksAddr } from "../../common/socks_addr.ts";
+import { HANDSHAKE_TIMEOUT_MS } from "../proxy_inbound.ts";
+import { inboundMultiplexSchema, networkSchema } from "../shared_options.ts";
+import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts";
+import { lookupMethod, masterKey, SHADOWSOCKS_METHODS, type ShadowsocksMethod } from "./method.ts";
+import { openUdp, sealUdp } from "./udp.ts";
+
+/** Options of a `shadowsocks` inbound. */
+export const shadowsocksInboundSchema = z.strictObject({
+  type: z.literal("shadowsocks"),
+  tag: z.string().optional(),
+  ...listenFields,
+  network: networkSchema,
+  method: z.string().refine((m) => SHADOWSOCKS_METHODS.includes(m) || m === "chacha20-poly1305", {
+    error: `unknown method; expected one of ${SHADOWSOCKS_METHODS.join(", ")}`,
+  }),
+  password: z.string().optional(),
+  users: z.array(z.strictObject({ name: z.string().optional(), password: z.string() })).optional(),
+  destinations: z.array(z.unknown()).optional().refine((d) => !d?.length, {
+    error: "relay destinations are not supported by this build",
+  }),
+  managed: z.boolean().optional(),
+  multiplex: inboundMultiplexSchema.optional(),
+});
+
+/** Parsed options. */
+export type ShadowsocksInboundOptions = z.output<typeof shadowsocksInboundSchema>;
+
+/** Salts are remembered this long (twice the SIP022 time window). */
+const SALT_WINDOW_MS = 60_000;
+
+/**
+ * Reads the salt and the first chunks until the target address is complete.
+ *
+ * @throws {ProtocolError} On forged or malformed input.
+ */
+export async function readShadowsocksRequest(
+  conn: Stream,
+  decoder: StreamDecoder,
+  q: ByteQueue,
+): Promise<{ destination: Socksaddr; rest: Uint8Array }> {
+  let plain = new Uint8Array(0);
+  for (;;) {
+    const chunk = decoder.decode(q);
+    if (chunk) {
+      const all = new Uint8Array(plain.length + chunk.length);
+      all.set(plain);
+      all.set(chunk, plain.length);
+      plain = all;
+      const a = decodeSocksAddr(plain, 0, "shadowsocks");
+      if (a) return { destination: a.value, rest: plain.slice(a.length) };
+      if (plain.length > 1024) throw new ProtocolError("shadowsocks", 0, "address too long");
+      continue;
+    }
+    const n = await conn.read(q.reserve(64 * 1024));
+    if (n === null) throw new ProtocolError("shadowsocks", q.length, "connection closed during handshake");
+    q.commit(n);
+  }
+}
+
+/** The Shadowsocks inbound: TCP listener plus UDP socket on the same port. */
+export class ShadowsocksInbound implements Inbound {
+  readonly type = "shadowsocks";
+  readonly tag: string;
+  #ctx: InboundContext;
+  #o: ShadowsocksInboundOptions;
+  #method: ShadowsocksMethod;
+  #key: Uint8Array;
+  #replay = new ReplayFilter(SALT_WINDOW_MS, Date.now());
+  #tcp: ListenerInbound | null = null;
+  #udp: Deno.DatagramConn | null = null;
+  #sessions = new Map<string, SsUdpSession>();
+
+  constructor(ctx: InboundContext, o: ShadowsocksInboundOptions) {
+    this.tag = ctx.tag;
+    this.#ctx = ctx;
+    this.#o = o;
+    this.#method = lookupMethod(o.method);
+    if (this.#method.kind === "2022") {
+      throw new ConfigError("method", "2022 methods are not supported by this build yet");
+    }
+    if (this.#method.kind === "none") {
+      throw new ConfigError("method", 'method "none" is not supported on inbounds');
+    }
+    if (o.users?.length) throw new ConfigError("users", "multi-user needs a 2022 method");
+    if (o.password === undefined) throw new ConfigError("password", "missing password");
+    this.#key = masterKey(this.#method, o.password ?? "");
+    if (o.network !== "udp") {
+      this.#tcp = new ListenerInbound("shadowsocks", ctx, o, (conn) => this.#serve(conn));
+    }
+  }
+
+  /** Bound TCP address (after start). */
+  get addr(): Deno.NetAddr | undefined {
+    return this.#tcp?.addr ?? (this.#udp?.addr as Deno.NetAddr | undefined);
+  }
+
+  async #serve(conn: Deno.Conn): Promise<void> {
+    const src = conn.remoteAddr as Deno.NetAddr;
+    const q = new ByteQueue(256 * 1024);
+    const decoder = new ShadowsocksAeadDecoder(this.#method, this.#key);
+    let req;
+    try {
+      req = await withDeadline(conn, HANDSHAKE_TIMEOUT_MS, () => readShadowsocksRequest(conn, decoder, q));
+      if (decoder.salt && !this.#replay.check(decoder.salt, Date.now())) {
+        throw new ProtocolError("shadowsocks", 0, "replayed salt");
+      }
+    } catch (e) {
+      this.#ctx.logger.debug(`shadowsocks handshake from ${src.hostname}: ${errorMessage(e)}`);
+      await drainSilently(conn);
+      return;
+    }
+    const stream = new CodecStream(conn, new ShadowsocksAeadEncoder(this.#method, this.#key), decoder, {
+      queue: q,
+      pending: req.rest,
+    });
+    await this.#ctx.router.routeConnection(stream, {
+      inbound: this.tag,
+      inboundType: "shadowsocks",
+      network: "tcp",
+      source: { host: src.hostname, port: src.port },
+      destination: req.destination,
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.#tcp) await this.#tcp.start();
+    if (this.#o.network !== "tcp") {
+      const hostname = this.#o.listen ?? DEFAULT_LISTEN;
+      const port = this.#tcp?.addr.port ?? this.#o.listen_port ?? 0;
+      this.#udp = Deno.listenDatagram({ transport: "udp", hostname, port });
+      this.#serveUdp(this.#udp);
+      this.#ctx.logger.info(`udp server started at ${hostname}:${(this.#udp.addr as Deno.NetAddr).port}`);
+    }
+  }
+
+  async #serveUdp(socket: Deno.DatagramConn): Promise<void> {
+    for (;;) {
+      let data: Uint8Array, from: Deno.Addr;
+      try {
+        [data, from] = await socket.receive();
+      } catch {
+        return;
+      }
+      let packet: Packet;
+      try {
+        packet = openUdp(this.#method, this.#key, data);
+      } catch {
+        continue; // forged: dropped without a reply
+      }
+      const client = from as Deno.NetAddr;
+      const key = `${client.hostname}:${client.port}`;
+      let s = this.#sessions.get(key);
+      if (!s || s.closed) {
+        s = new SsUdpSession(socket, client, this.#method, this.#key, () => this.#sessions.delete(key));
+        this.#sessions.set(key, s);
+        const metadata: Metadata = {
+          inbound: this.tag,
+          inboundType: "shadowsocks",
+          network: "udp",
+          source: { host: client.hostname, port: client.port },
+          destination: packet.addr,
+        };
+        const session = s;
+        this.#ctx.router.routePacketConnection(session, metadata).finally(() => session.close());
+      }
+      s.push(packet);
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      this.#udp?.close();
+    } catch { /* closed */ }
+    for (const s of this.#sessions.values()) s.close();
+    if (this.#tcp) await this.#tcp.close();
+  }
+}
+
+/** One client's UDP flow. */
+class SsUdpSession implements PacketConn {
+  #queue: Packet[] = [];
+  #waiter: (() => void) | null = null;
+  closed = false;
+  constructor(
+    readonly socket: Deno.DatagramConn,
+    readonly client: Deno.NetAddr,
+    readonly method: ShadowsocksMethod,
+    readonly key: Uint8Array,
+    readonly onClose: () => void,
+  ) {}
+  push(p: Packet): void {
+    if (this.#queue.length >= 256) this.#queue.shift();
+    this.#queue.push(p);
+    const w = this.#waiter;
+    this.#waiter = null;
+    w?.();
+  }
+  async readPacket(): Promise<Packet | null> {
+    while (this.#queue.length === 0) {
+      if (this.closed) return null;
+      await new Promise<void>((r) => this.#waiter = r);
+    }
+    return this.#queue.shift()!;
+  }
+  async writePacket(data: Uint8Array, addr: Socksaddr): Promise<void> {
+    if (this.closed) return;
+    await this.socket.send(sealUdp(this.method, this.key, addr, data), this.client);
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const w = this.#waiter;
+    this.#waiter = null;
+    w?.();
+    this.onClose();
+  }
+}
+
+/** Registers the `shadowsocks` inbound. */
+export function registerInbound(r: InboundRegistry): void {
+  r.register({
+    type: "shadowsocks",
+    schema: shadowsocksInboundSchema,
+    create: (ctx: InboundContext, o: ShadowsocksInboundOptions) => new ShadowsocksInbound(ctx, o),
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The `vmess` inbound (spec sing-box.md §1.1): AEAD requests only (alter_id 0), auth ID time
+ * window ±120 s and replay filter, TLS and V2Ray transports, TCP and UDP (command 2). A failed
+ * handshake is drained silently.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { InboundContext, InboundRegistry } from "../../adapter/registry.ts";
+import { listenFields } from "../../config/common.ts";
+import { withDeadline } from "../../common/handshake_reader.ts";
+import { ReplayFilter } from "../../common/replay_filter.ts";
+import { StreamPacketConn } from "../../common/stream_packet_conn.ts";
+import { parseUuid } from "../../common/uuid.ts";
+import { inboundTlsSchema } from "../../transport/tls/config.ts";
+import { v2rayTransportSchema } from "../../transport/v2ray.ts";
+import { HANDSHAKE_TIMEOUT_MS, proxyListener, rejectSilently } from "../proxy_inbound.ts";
+import { inboundMultiplexSchema } from "../shared_options.ts";
+import { CMD_TCP, CMD_UDP, vmessUser } from "./header.ts";
+import { AUTH_ID_WINDOW_S, vmessServerHandshake, vmessServerStream } from "./protocol.ts";
+
+/** Options of a `vmess` inbound. */
+export const vmessInboundSchema = z.strictObject({
+  type: z.literal("vmess"),
+  tag: z.string().optional(),
+  ...listenFields,
+  users: z.array(z.strictObject({
+    name: z.string().optional(),
+    uuid: z.string(),
+    alterId: z.literal(0, { error: "only alterId 0 (AEAD) is supported" }).optional(),
+  })).min(1, { error: "at least one user is required" }),
+  tls: inboundTlsSchema.optional(),
+  transport: v2rayTransportSchema.optional(),
+  multiplex: inboundMultiplexSchema.optional(),
+});
+
+/** Parsed options. */
+export type VmessInboundOptions = z.output<typeof vmessInboundSchema>;
+
+/** Creates a `vmess` inbound. */
+export function createVmessInbound(ctx: InboundContext, o: VmessInboundOptions) {
+  const users = o.users.map((u, i) => vmessUser(parseUuid(u.uuid, `users[${i}].uuid`), u.name ?? ""));
+  const replay = new ReplayFilter(2 * AUTH_ID_WINDOW_S * 1000, Date.now());
+  return proxyListener("vmess", ctx, o, async (stream, reader, base) => {
+    let a;
+    try {
+      a = await withDeadline(stream, HANDSHAKE_TIMEOUT_MS, () => vmessServerHandshake(reader, users, replay));
+    } catch (e) {
+      return await rejectSilently(ctx, "vmess", stream, e);
+    }
+    const user = a.user.name || undefined;
+    const destination = a.request.destination;
+    if (a.request.command === CMD_TCP) {
+      await ctx.router.routeConnection(vmessServerStream(stream, a), {
+        ...base,
+        network: "tcp",
+        destination,
+        user,
+      });
+    } else if (a.request.command === CMD_UDP) {
+      const encoder = a.encoder(true);
+      const decoder = a.decoder;
+      const conn = new StreamPacketConn(
+        stream,
+        {
+          encode: (data) => encoder.encode(data),
+          decode: (q) => {
+            for (;;) {
+              const c = decoder.decode(q);
+              if (decoder.done) return "eof";
+              if (c === null) return null;
+              if (c.length) return { data: c.slice(), addr: destination };
+            }
+          },
+        },
+        a.responsePrefix,
+        a.queue,
+      );
+      await ctx.router.routePacketConnection(conn, { ...base, network: "udp", destination, user });
+    } else {
+      await rejectSilently(ctx, "vmess", stream, new Error(`unsupported command ${a.request.command}`));
+    }
+  });
+}
+
+/** Registers the `vmess` inbound. */
+export function registerInbound(r: InboundRegistry): void {
+  r.register({ type: "vmess", schema: vmessInboundSchema, create: createVmessInbound });
+}
