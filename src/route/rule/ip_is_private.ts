@@ -1,11 +1,23 @@
 /**
- * `ip_is_private` / `source_ip_is_private`: the address is not a public unicast address
- * (private, loopback, link-local, unique-local, CGNAT, unspecified, reserved …).
+ * `ip_is_private` / `source_ip_is_private`. As sing-box (`N.IsPublicAddr` = Go's
+ * `IsGlobalUnicast() && !IsPrivate()`), an address is private when it is unspecified,
+ * loopback, link-local, multicast, broadcast, RFC 1918 or unique-local (fc00::/7); CGNAT and
+ * documentation ranges count as public.
  *
  * @module
  */
 import ipaddr from "ipaddr.js";
 import type { MatchContext, RuleItem } from "./item.ts";
+
+const NON_PUBLIC = new Set([
+  "unspecified",
+  "broadcast",
+  "multicast",
+  "linkLocal",
+  "loopback",
+  "private",
+  "uniqueLocal",
+]);
 
 /** Reports whether `ip` is a non-public address. */
 export function isPrivateIp(ip: string): boolean {
@@ -15,7 +27,7 @@ export function isPrivateIp(ip: string): boolean {
   } catch {
     return false;
   }
-  return a.range() !== "unicast";
+  return NON_PUBLIC.has(a.range());
 }
 
 /** Matches when the destination (or source) IP is private. */
