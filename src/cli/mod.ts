@@ -9,6 +9,7 @@ import { errorMessage } from "../common/errors.ts";
 import { registerCheck } from "./check.ts";
 import { registerFormat } from "./format.ts";
 import { registerGenerate } from "./generate.ts";
+import { registerPaniq } from "./paniq.ts";
 import { registerRun } from "./run.ts";
 import { registerVersion } from "./version.ts";
 import { registerTrace } from "./trace.ts";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   const registrations: ((p: Command) => void)[] = [
+    registerPaniq,
     registerRun,
     registerCheck,
     registerFormat,

@@ -122,7 +122,7 @@ export function profileToCompactJson(p: Profile): string {
   const setBools = Object.fromEntries(Object.entries(bools).filter(([, v]) => v !== null));
   if (Object.keys(setBools).length > 0) {
     const ordered: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(obfFull(o))) {
+    for (const k of Object.keys(obfFull(o))) {
       if (k in setBools) ordered[k] = setBools[k];
       else if (obf && k in obf) ordered[k] = obf[k];
     }

@@ -30,6 +30,7 @@ export class ServerTunnel {
   readonly #log: Logger;
   readonly #lastLog = new Map<string, number>();
   readonly #idleMs: number;
+  readonly #maxInner: number;
   #timer: ReturnType<typeof setInterval>;
   #closed = false;
   readonly done: Promise<void>;
@@ -50,6 +51,7 @@ export class ServerTunnel {
     this.envelope = new ServerEnvelope(cfg, counters);
     // A ready peer that is silent for longer than the QUIC idle timeout is gone.
     this.#idleMs = cfg.idleTimeoutMs + 10_000;
+    this.#maxInner = cfg.quicPacketSize;
     this.#timer = setInterval(() => this.#collect(), 1000);
     this.done = this.#run().finally(() => this.close());
   }
@@ -120,9 +122,15 @@ export class ServerTunnel {
     const peer: Peer = { key, addr, shim, shimPort: (shim.addr as Deno.NetAddr).port, lastActive: now };
     this.#peers.set(key, peer);
     this.#byShimPort.set(peer.shimPort, peer);
+    const maxInner = this.#maxInner;
     (async () => {
       for (;;) {
         const [data] = await shim.receive();
+        if (data.length > maxInner) {
+          // Above the fixed QUIC packet size (a PMTU probe): lost, as on a real path.
+          this.envelope.counters.size_violation++;
+          continue;
+        }
         const frame = this.envelope.encodeTransport(key, data);
         if (frame) {
           peer.lastActive = Date.now();
