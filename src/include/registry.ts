@@ -10,6 +10,7 @@ import * as block from "../protocol/block/mod.ts";
 import * as direct from "../protocol/direct/mod.ts";
 import * as http from "../protocol/http/mod.ts";
 import * as mixed from "../protocol/mixed/mod.ts";
+import * as paniq from "../protocol/paniq/mod.ts";
 import * as shadowsocks from "../protocol/shadowsocks/mod.ts";
 import * as socks from "../protocol/socks/mod.ts";
 import * as trojan from "../protocol/trojan/mod.ts";
@@ -22,6 +23,7 @@ export function inboundRegistry(): InboundRegistry {
   direct.registerInbound(r);
   http.registerInbound(r);
   mixed.registerInbound(r);
+  paniq.registerInbound(r);
   socks.registerInbound(r);
   shadowsocks.registerInbound(r);
   trojan.registerInbound(r);
@@ -36,6 +38,7 @@ export function outboundRegistry(): OutboundRegistry {
   block.registerOutbound(r);
   direct.registerOutbound(r);
   http.registerOutbound(r);
+  paniq.registerOutbound(r);
   socks.registerOutbound(r);
   shadowsocks.registerOutbound(r);
   trojan.registerOutbound(r);

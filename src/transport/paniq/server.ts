@@ -29,6 +29,8 @@ export interface ProxyRequest {
   destination: Socksaddr;
   /** The remote peer (`ip:port`) of the tunnel. */
   source: Socksaddr;
+  /** The stream after the request (bytes read past it included); write only after `accept`. */
+  stream: Stream;
   /** Writes the success reply with the upstream socket's local address and returns the stream. */
   accept(bind?: Socksaddr): Promise<Stream>;
   /** Writes the failure reply and closes the stream. */
@@ -162,17 +164,18 @@ export class PaniqServer {
         raw.close(); // a malformed request gets no reply (§3.6)
         return;
       }
-      const rest = reader.rest();
+      const stream = withPrefix(raw, reader.rest());
       let answered = false;
       await this.#opts.handler({
         destination,
         source,
+        stream,
         accept: async (bind = { host: "0.0.0.0", port: 0 }) => {
           answered = true;
           await raw.write(encodeProxyReply(STATUS_OK, bind));
           m.hs_ok++;
           m.latency.add(performance.now() - started);
-          return withPrefix(raw, rest);
+          return stream;
         },
         reject: async () => {
           answered = true;
