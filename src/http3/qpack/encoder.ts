@@ -80,7 +80,8 @@ export class QpackEncoder {
   #peerMaxBlocked = 0;
   #maxEntries = 0;
   readonly #byName = new Map<string, NameEntry>();
-  readonly #refs = new Map<number, number>();
+  /** Reference counts by absolute index, in a ring covering every entry present. */
+  #refs = new Int32Array(16);
   readonly #sections = new Map<number, Section[]>();
   #known = 0;
   readonly #out = new ByteWriter(256);
@@ -105,7 +106,7 @@ export class QpackEncoder {
 
   /** Number of outstanding field sections referencing the entry at absolute index `abs`. */
   referenceCount(abs: number): number {
-    return this.#refs.get(abs) ?? 0;
+    return this.#table.has(abs) ? this.#refs[abs & (this.#refs.length - 1)] : 0;
   }
 
   /** Number of streams with an unacknowledged section that may be blocked at the decoder. */
@@ -243,7 +244,7 @@ export class QpackEncoder {
     const usable = (abs: number): boolean => abs < this.#known || canBlock();
     const ref = (abs: number): void => {
       refs.push(abs);
-      this.#refs.set(abs, (this.#refs.get(abs) ?? 0) + 1);
+      this.#refs[abs & (this.#refs.length - 1)]++;
       if (abs > maxRef) maxRef = abs;
       if (abs >= this.#known) blocking = true;
     };
@@ -339,7 +340,7 @@ export class QpackEncoder {
   }
 
   #evictable(abs: number): boolean {
-    return abs < this.#known && !this.#refs.get(abs);
+    return abs < this.#known && this.#refs[abs & (this.#refs.length - 1)] === 0;
   }
 
   /** Whether an entry of `size` bytes fits after evicting only evictable entries. */
@@ -376,6 +377,7 @@ export class QpackEncoder {
     const t = this.#table;
     const size = name.length + value.length + ENTRY_OVERHEAD;
     while (t.size + size > t.capacity) this.#evictOldest();
+    if (t.length >= this.#refs.length) this.#growRefs();
     const abs = t.insert(name, value);
     const e = this.#byName.get(name);
     if (e) {
@@ -403,10 +405,17 @@ export class QpackEncoder {
   }
 
   #release(section: Section): void {
-    for (const abs of section.refs) {
-      const n = (this.#refs.get(abs) ?? 1) - 1;
-      if (n > 0) this.#refs.set(abs, n);
-      else this.#refs.delete(abs);
+    const mask = this.#refs.length - 1;
+    for (const abs of section.refs) this.#refs[abs & mask]--;
+  }
+
+  #growRefs(): void {
+    const t = this.#table;
+    const old = this.#refs;
+    const next = new Int32Array(old.length * 2);
+    for (let abs = t.dropped; abs < t.insertCount; abs++) {
+      next[abs & (next.length - 1)] = old[abs & (old.length - 1)];
     }
+    this.#refs = next;
   }
 }

@@ -1,0 +1,446 @@
+/**
+ * HTTP/3 client over Deno QUIC: {@linkcode H3Client} keeps one connection per origin and sends
+ * web `Request`s as HTTP/3 requests; {@linkcode h3fetch} is `fetch` for `https:` URLs over HTTP/3.
+ *
+ * @example Usage
+ * ```ts ignore
+ * import { H3Client } from "./client.ts";
+ * const client = new H3Client({ caCerts: [await Deno.readTextFile("ca.pem")] });
+ * const res = await client.fetch("https://localhost:4433/index.html");
+ * console.log(res.status, await res.text());
+ * await client.close();
+ * ```
+ * @module
+ */
+import { connectionError, H3_ERROR, H3Error, streamError } from "./errors.ts";
+import { FRAME, parsePushPromisePayload } from "./frames.ts";
+import { parseRequestFields, parseResponseFields, requestFields, responseHasNoBody } from "./message.ts";
+import { incomingBody, writeBody } from "./message_io.ts";
+import { H3Session, type H3SessionOptions } from "./session.ts";
+import { StreamSource } from "./stream_source.ts";
+
+/** Client options: TLS trust, QUIC transport and HTTP/3 session settings. */
+export interface H3ClientOptions extends Omit<H3SessionOptions, "onGoaway" | "onPushStream" | "maxPushId"> {
+  /** Extra trusted CA certificates (PEM), added to the default roots. */
+  caCerts?: string[];
+  /** Accept a server certificate by SHA-256 hash instead of a CA chain. */
+  serverCertificateHashes?: { algorithm: "sha-256"; value: BufferSource }[];
+  /** TLS server name; defaults to the URL host. */
+  serverName?: string;
+  /** QUIC endpoint to connect from (shared UDP socket); a new one per connection otherwise. */
+  endpoint?: Deno.QuicEndpoint;
+  /** Close a connection after it has been idle this long (ms); 0 keeps it. @default 30000 */
+  idleTimeout?: number;
+  /** QUIC transport options passed to `Deno.connectQuic`. */
+  quic?: Deno.QuicTransportOptions;
+  /** Accept up to this many server pushes per connection (sends MAX_PUSH_ID). @default 0 */
+  maxPushes?: number;
+  /** Called for each server push with the promised request and its response. */
+  onPush?: (request: Request, response: Promise<Response>) => void;
+}
+
+/** Counters of one HTTP/3 connection. */
+export interface H3ConnectionStats {
+  origin: string;
+  /** Entries this side's QPACK encoder inserted, and how many the peer acknowledged. */
+  encoderInserts: number;
+  encoderAcknowledged: number;
+  /** Entries the peer's encoder inserted into this side's decoder table. */
+  decoderInserts: number;
+}
+
+function sessionStats(s: H3Session): Omit<H3ConnectionStats, "origin"> {
+  return {
+    encoderInserts: s.encoder.table.insertCount,
+    encoderAcknowledged: s.encoder.knownReceivedCount,
+    decoderInserts: s.decoder.table.insertCount,
+  };
+}
+
+const TRAILERS = new WeakMap<Response, Promise<Headers>>();
+
+/**
+ * Returns the trailers of a response received over HTTP/3; resolves once the body has been read
+ * (to an empty `Headers` when there were none).
+ */
+export function responseTrailers(res: Response): Promise<Headers> {
+  return TRAILERS.get(res) ?? Promise.resolve(new Headers());
+}
+
+/** Thrown when the server's GOAWAY shows a request was not processed; it is safe to retry. */
+export class RequestRejectedError extends H3Error {
+  constructor(detail: string) {
+    super(H3_ERROR.REQUEST_REJECTED, "stream", detail);
+    this.name = "RequestRejectedError";
+  }
+}
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** One client connection and its in-flight requests. */
+class ClientConnection {
+  readonly session: H3Session;
+  #active = 0;
+  #draining = false;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #idleTimeout: number;
+  readonly #inflight = new Map<number, (e: Error) => void>();
+  readonly #pushes = new Map<number, { request: Request; response: ReturnType<typeof deferred<Response>> }>();
+  readonly #options: H3ClientOptions;
+  #nextPushAllowance: number;
+
+  private constructor(session: H3Session, options: H3ClientOptions) {
+    this.session = session;
+    this.#options = options;
+    this.#idleTimeout = options.idleTimeout ?? 30000;
+    this.#nextPushAllowance = options.maxPushes ?? 0;
+  }
+
+  static async connect(url: URL, options: H3ClientOptions): Promise<ClientConnection> {
+    const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    const port = url.port ? Number(url.port) : 443;
+    const connectOptions: Deno.ConnectQuicOptions<false> = {
+      ...options.quic,
+      hostname,
+      port,
+      serverName: options.serverName ?? hostname,
+      alpnProtocols: ["h3"],
+    };
+    if (options.caCerts) connectOptions.caCerts = options.caCerts;
+    if (options.endpoint) connectOptions.endpoint = options.endpoint;
+    if (options.serverCertificateHashes) {
+      (connectOptions as unknown as Record<string, unknown>).serverCertificateHashes = options.serverCertificateHashes;
+    }
+    const quic = await Deno.connectQuic(connectOptions);
+    let conn: ClientConnection | undefined;
+    const maxPushes = options.maxPushes ?? 0;
+    const session = await H3Session.start(quic, "client", {
+      ...options,
+      ...(maxPushes > 0 ? { maxPushId: maxPushes - 1 } : {}),
+      onGoaway: (id) => conn?.onGoaway(id),
+      onPushStream: (pushId, src, streamId) => conn?.onPushStream(pushId, src, streamId),
+    });
+    conn = new ClientConnection(session, options);
+    session.closed.then(() => conn!.#onClosed());
+    return conn;
+  }
+
+  /** Whether new requests may use this connection. */
+  get usable(): boolean {
+    return !this.#draining && !this.session.isClosed;
+  }
+
+  onGoaway(id: number): void {
+    this.#draining = true;
+    // Requests on streams at or above the GOAWAY ID were not processed and may be retried.
+    for (const [streamId, reject] of this.#inflight) {
+      if (streamId >= id) reject(new RequestRejectedError(`server GOAWAY ${id} rejected stream ${streamId}`));
+    }
+    if (this.#active === 0) this.session.close();
+  }
+
+  #onClosed(): void {
+    clearTimeout(this.#idleTimer);
+    const e = this.session.error ?? new Error("HTTP/3 connection closed");
+    for (const reject of this.#inflight.values()) reject(e);
+    for (const p of this.#pushes.values()) p.response.reject(e);
+  }
+
+  #begin(): void {
+    this.#active++;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  #end(): void {
+    this.#active--;
+    if (this.#active > 0) return;
+    if (this.#draining) {
+      this.session.close();
+    } else if (this.#idleTimeout > 0) {
+      const timer = setTimeout(() => this.session.close(), this.#idleTimeout);
+      Deno.unrefTimer(timer);
+      this.#idleTimer = timer;
+    }
+  }
+
+  async request(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    this.#begin();
+    let ended = false;
+    const end = () => {
+      if (!ended) {
+        ended = true;
+        this.#end();
+      }
+    };
+    let streamId = -1;
+    let src: StreamSource | undefined;
+    let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+    let headersDone = false;
+    const abort = (e: unknown) => {
+      src?.cancel().catch(() => {});
+      writer?.abort(e).catch(() => {});
+      if (streamId >= 0) this.session.abandonStream(streamId, headersDone);
+      this.#inflight.delete(streamId);
+      end();
+    };
+    try {
+      req.signal.throwIfAborted();
+      const stream = await this.session.conn.createBidirectionalStream({ waitUntilAvailable: true });
+      streamId = Number(stream.writable.id);
+      src = new StreamSource(stream.readable, { maxFramePayload: this.session.localSettings.maxFieldSectionSize * 2 });
+      writer = stream.writable.getWriter();
+      const failed = deferred<never>();
+      failed.promise.catch(() => {});
+      this.#inflight.set(streamId, failed.reject);
+      const onAbort = () => failed.reject(req.signal.reason ?? new DOMException("Aborted", "AbortError"));
+      req.signal.addEventListener("abort", onAbort, { once: true });
+
+      const authority = url.host;
+      const path = url.pathname + url.search;
+      const fields = requestFields(req.method, "https", authority, path, req.headers);
+      const headersFrame = this.session.encodeHeaders(streamId, fields);
+      const w = writer;
+      const sending = (async () => {
+        await w.write(headersFrame);
+        if (req.body) await writeBody(w, req.body);
+        await w.close();
+      })();
+      sending.catch((e) => failed.reject(e));
+
+      const head = await Promise.race([this.#readHead(streamId, src), failed.promise]);
+      headersDone = true;
+      const trailers = deferred<Headers>();
+      trailers.promise.catch(() => {});
+      const noBody = responseHasNoBody(req.method, head.status) || head.status === 205;
+      let body: ReadableStream<Uint8Array> | null = incomingBody({
+        session: this.session,
+        streamId,
+        source: src,
+        ...(head.contentLength !== undefined ? { contentLength: head.contentLength } : {}),
+        discard: noBody,
+        onEnd: (e) => {
+          trailers.resolve(e.trailers);
+          req.signal.removeEventListener("abort", onAbort);
+          this.#inflight.delete(streamId);
+          end();
+        },
+        onError: (e) => {
+          trailers.reject(e);
+          req.signal.removeEventListener("abort", onAbort);
+          abort(e);
+        },
+        onPushPromise: (payload) => this.#onPushPromise(streamId, url, payload),
+      });
+      // Once the response arrived, only a body read can fail; route late failures there.
+      this.#inflight.set(streamId, (e) => body?.cancel(e).catch(() => {}));
+      if (noBody) {
+        // Drain what the server sends (trailers, stray DATA) without exposing it.
+        const drain = body;
+        body = null;
+        drain.pipeTo(new WritableStream()).catch(() => {});
+      }
+      const res = new Response(body, { status: head.status, headers: head.headers });
+      Object.defineProperty(res, "url", { value: url.href });
+      TRAILERS.set(res, trailers.promise);
+      return res;
+    } catch (e) {
+      abort(e);
+      if (e instanceof H3Error && e.scope === "connection") this.session.fail(e);
+      throw e;
+    }
+  }
+
+  /** Reads frames up to the final response's HEADERS (skipping 1xx) and validates them. */
+  async #readHead(streamId: number, src: StreamSource) {
+    for (;;) {
+      const ev = await src.nextFrame();
+      if (ev === null) throw streamError(H3_ERROR.MESSAGE_ERROR, "stream ended before the response");
+      if (ev.kind === "header") {
+        this.session.state.onRequestFrameHeader(ev.type);
+        if (ev.type === FRAME.DATA) throw connectionError(H3_ERROR.FRAME_UNEXPECTED, "DATA before HEADERS");
+        continue;
+      }
+      if (ev.kind !== "frame") continue;
+      if (ev.type === FRAME.HEADERS) {
+        const head = parseResponseFields(await this.session.decodeHeaders(streamId, ev.payload));
+        if (head.status >= 200) return head;
+      } else if (ev.type === FRAME.PUSH_PROMISE) {
+        // Handled the same way as in the body.
+        await this.#onPushPromise(streamId, new URL("https://invalid/"), ev.payload);
+      }
+    }
+  }
+
+  async #onPushPromise(streamId: number, base: URL, payload: Uint8Array): Promise<void> {
+    const { pushId, fieldSection } = parsePushPromisePayload(payload);
+    if (pushId > this.session.state.maxPushId) {
+      throw connectionError(H3_ERROR.ID_ERROR, `PUSH_PROMISE push ID ${pushId} above MAX_PUSH_ID`);
+    }
+    const head = parseRequestFields(await this.session.decodeHeaders(streamId, fieldSection));
+    if (this.#pushes.has(pushId)) return; // the same push promised on another request stream
+    const url = `${head.scheme ?? base.protocol.slice(0, -1)}://${head.authority ?? base.host}${head.path ?? "/"}`;
+    const request = new Request(url, { method: head.method, headers: head.headers });
+    const response = deferred<Response>();
+    response.promise.catch(() => {});
+    this.#pushes.set(pushId, { request, response });
+    if (this.#options.onPush) this.#options.onPush(request, response.promise);
+  }
+
+  onPushStream(pushId: number, src: StreamSource, streamId: number): void {
+    (async () => {
+      // The stream may arrive before its PUSH_PROMISE; wait briefly for it.
+      for (let i = 0; i < 50 && !this.#pushes.has(pushId); i++) await new Promise((r) => setTimeout(r, 10));
+      const p = this.#pushes.get(pushId);
+      if (!p) return await src.cancel();
+      this.#begin();
+      let head;
+      try {
+        head = await this.#readHead(streamId, src).catch(async (e) => {
+          await src.cancel();
+          throw e;
+        });
+      } catch (e) {
+        p.response.reject(e);
+        this.#end();
+        return;
+      }
+      const body = incomingBody({
+        session: this.session,
+        streamId,
+        source: src,
+        ...(head.contentLength !== undefined ? { contentLength: head.contentLength } : {}),
+        onEnd: () => this.#end(),
+        onError: () => this.#end(),
+      });
+      p.response.resolve(new Response(responseHasNoBody(p.request.method, head.status) ? null : body, head));
+      // Allow another push in place of this one.
+      this.session.allowPushes(this.#nextPushAllowance++);
+    })().catch(() => {});
+  }
+}
+
+/**
+ * An HTTP/3 client with a connection pool keyed by origin.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const client = new H3Client();
+ * const res = await client.fetch("https://example.com/");
+ * await res.body?.cancel();
+ * await client.close();
+ * ```
+ */
+export class H3Client {
+  readonly #options: H3ClientOptions;
+  readonly #conns = new Map<string, Promise<ClientConnection>>();
+  #closed = false;
+
+  constructor(options: H3ClientOptions = {}) {
+    this.#options = options;
+  }
+
+  /**
+   * Sends a request over HTTP/3 and resolves with the response once its headers arrive. Only
+   * `https:` URLs are accepted. A request the server refused with GOAWAY before processing it is
+   * retried once on a new connection when it has no body.
+   *
+   * @throws {TypeError} If the URL is not `https:`.
+   */
+  async fetch(input: Request | URL | string, init?: RequestInit): Promise<Response> {
+    if (this.#closed) throw new TypeError("Cannot fetch: the H3Client is closed");
+    const req = new Request(input, init);
+    const url = new URL(req.url);
+    if (url.protocol !== "https:") throw new TypeError(`Cannot fetch "${url.href}" over HTTP/3: only https: URLs`);
+    for (let attempt = 0;; attempt++) {
+      const conn = await this.#connection(url);
+      try {
+        return await conn.request(req);
+      } catch (e) {
+        if (e instanceof RequestRejectedError && attempt === 0 && req.body === null) continue;
+        throw e;
+      }
+    }
+  }
+
+  async #connection(url: URL): Promise<ClientConnection> {
+    const key = url.host;
+    const existing = this.#conns.get(key);
+    if (existing) {
+      try {
+        const c = await existing;
+        if (c.usable) return c;
+      } catch {
+        // failed connect: make a new one
+      }
+      if (this.#conns.get(key) === existing) this.#conns.delete(key);
+    }
+    const p = ClientConnection.connect(url, this.#options);
+    this.#conns.set(key, p);
+    p.then((c) => c.session.closed.then(() => {
+      if (this.#conns.get(key) === p) this.#conns.delete(key);
+    }), () => {
+      if (this.#conns.get(key) === p) this.#conns.delete(key);
+    });
+    return await p;
+  }
+
+  /** Per-connection counters, for diagnostics and tests. */
+  async stats(): Promise<H3ConnectionStats[]> {
+    const out: H3ConnectionStats[] = [];
+    for (const [origin, p] of this.#conns) {
+      try {
+        const c = await p;
+        out.push({ origin, ...sessionStats(c.session) });
+      } catch {
+        // failed connect
+      }
+    }
+    return out;
+  }
+
+  /** Closes every connection (GOAWAY, then CONNECTION_CLOSE with H3_NO_ERROR). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const conns = [...this.#conns.values()];
+    this.#conns.clear();
+    await Promise.all(conns.map(async (p) => {
+      try {
+        const c = await p;
+        c.session.sendGoaway(0);
+        c.session.close();
+        await c.session.closed;
+      } catch {
+        // connect failed: nothing to close
+      }
+    }));
+  }
+}
+
+let defaultClient: H3Client | undefined;
+
+/**
+ * `fetch` over HTTP/3. Uses a shared {@linkcode H3Client} whose idle connections close after one
+ * second, unless `init.client` names another.
+ *
+ * @example Usage
+ * ```ts ignore
+ * const res = await h3fetch("https://localhost:4433/", { client: new H3Client({ caCerts: [ca] }) });
+ * ```
+ */
+export function h3fetch(
+  input: Request | URL | string,
+  init?: RequestInit & { client?: H3Client },
+): Promise<Response> {
+  const client = init?.client ?? (defaultClient ??= new H3Client({ idleTimeout: 1000 }));
+  return client.fetch(input, init);
+}

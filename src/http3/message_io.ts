@@ -1,0 +1,143 @@
+/**
+ * Moving HTTP message bodies over a request stream: a web `ReadableStream` fed by incoming DATA
+ * frames (with trailers and content-length checks), and writing a body as DATA frames.
+ *
+ * @module
+ */
+import { connectionError, H3_ERROR, H3Error, streamError } from "./errors.ts";
+import { FRAME, writeFrameHeader } from "./frames.ts";
+import { parseTrailerFields } from "./message.ts";
+import type { H3Session } from "./session.ts";
+import type { StreamSource } from "./stream_source.ts";
+import { varintLength } from "./varint.ts";
+
+/** How a received body ended. */
+export interface BodyEnd {
+  /** Trailer fields (empty when none were sent). */
+  trailers: Headers;
+}
+
+/** Options of {@linkcode incomingBody}. */
+export interface IncomingBodyOptions {
+  session: H3Session;
+  streamId: number;
+  source: StreamSource;
+  /** Declared content-length, checked against the DATA received. */
+  contentLength?: number;
+  /** Called once with the trailers when the body ended cleanly. */
+  onEnd?: (end: BodyEnd) => void;
+  /** Called once if the body failed or was cancelled. */
+  onError?: (e: unknown) => void;
+  /** Handles a PUSH_PROMISE frame seen on the stream (client side). */
+  onPushPromise?: (payload: Uint8Array) => Promise<void>;
+  /** Discard DATA instead of delivering it (HEAD responses, 204, 304). */
+  discard?: boolean;
+}
+
+/**
+ * Returns the body of a message whose HEADERS have been read from `source`: DATA payloads in
+ * order, trailers handed to `onEnd`.
+ */
+export function incomingBody(o: IncomingBodyOptions): ReadableStream<Uint8Array> {
+  let received = 0;
+  let trailers: Headers | undefined;
+  let afterTrailers = false;
+  let finished = false;
+  const fail = (e: unknown) => {
+    if (finished) return;
+    finished = true;
+    if (e instanceof H3Error && e.scope === "connection") o.session.fail(e);
+    o.source.cancel().catch(() => {});
+    o.session.abandonStream(o.streamId, true);
+    o.onError?.(e);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        for (;;) {
+          const ev = await o.source.nextFrame();
+          if (ev === null) {
+            if (o.contentLength !== undefined && received !== o.contentLength && !o.discard) {
+              throw streamError(H3_ERROR.MESSAGE_ERROR, `content-length ${o.contentLength} but ${received} bytes received`);
+            }
+            finished = true;
+            controller.close();
+            o.onEnd?.({ trailers: trailers ?? new Headers() });
+            return;
+          }
+          if (ev.kind === "header") {
+            o.session.state.onRequestFrameHeader(ev.type);
+            if (afterTrailers && (ev.type === FRAME.DATA || ev.type === FRAME.HEADERS)) {
+              throw connectionError(H3_ERROR.FRAME_UNEXPECTED, "frame after the trailers");
+            }
+          } else if (ev.kind === "data") {
+            received += ev.data.length;
+            if (o.discard) continue;
+            if (o.contentLength !== undefined && received > o.contentLength) {
+              throw streamError(H3_ERROR.MESSAGE_ERROR, `more than content-length ${o.contentLength} bytes`);
+            }
+            controller.enqueue(ev.data);
+            return;
+          } else if (ev.type === FRAME.HEADERS) {
+            trailers = parseTrailerFields(await o.session.decodeHeaders(o.streamId, ev.payload));
+            afterTrailers = true;
+          } else if (ev.type === FRAME.PUSH_PROMISE && o.onPushPromise) {
+            await o.onPushPromise(ev.payload);
+          }
+        }
+      } catch (e) {
+        fail(e);
+        controller.error(e);
+      }
+    },
+    cancel(reason) {
+      fail(reason ?? new H3Error(H3_ERROR.REQUEST_CANCELLED, "stream", "body cancelled"));
+    },
+  }, { highWaterMark: 1 });
+}
+
+/** Largest DATA frame this implementation writes. */
+export const MAX_DATA_FRAME = 1 << 20;
+
+/**
+ * Writes `chunk` as DATA frames (one per up to {@linkcode MAX_DATA_FRAME} bytes), copying header
+ * and payload into one buffer so each frame is a single stream write.
+ */
+export async function writeData(writer: WritableStreamDefaultWriter<Uint8Array>, chunk: Uint8Array): Promise<void> {
+  for (let at = 0; at < chunk.length; at += MAX_DATA_FRAME) {
+    const part = chunk.subarray(at, Math.min(chunk.length, at + MAX_DATA_FRAME));
+    const hl = 1 + varintLength(part.length);
+    const frame = new Uint8Array(hl + part.length);
+    writeFrameHeader(frame, 0, FRAME.DATA, part.length);
+    frame.set(part, hl);
+    await writer.ready;
+    writer.write(frame).catch(() => {});
+  }
+}
+
+/**
+ * Writes a whole body from `body` as DATA frames. Resolves with the number of bytes written.
+ * Writes are pipelined: each waits only for the writer's backpressure, not for the previous one.
+ */
+export async function writeBody(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  body: ReadableStream<Uint8Array>,
+): Promise<number> {
+  const reader = body.getReader();
+  let total = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (value.length === 0) continue;
+      total += value.length;
+      await writeData(writer, value);
+    }
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  } finally {
+    reader.releaseLock();
+  }
+  return total;
+}
