@@ -1,0 +1,123 @@
+/**
+ * paniq throughput and handshake bench: N MiB (default 1024) through paniq (client ↔ server on
+ * loopback, same process, example profile without preamble delay) against a raw Deno QUIC
+ * stream in the same run, plus the time to the first byte through a fresh tunnel.
+ *
+ * ```sh
+ * deno run -A --unstable-net bench/paniq.ts [MiB]
+ * ```
+ * @module
+ */
+import { parseProfile, resolveClient, resolveServer } from "../src/protocol/paniq/profile.ts";
+import { PaniqMetrics } from "../src/protocol/paniq/metrics.ts";
+import { PaniqServer } from "../src/transport/paniq/server.ts";
+import { PaniqClient } from "../src/transport/paniq/client.ts";
+import { generateServerCertificate } from "../src/transport/paniq/cert.ts";
+import { getLogger } from "../src/common/log.ts";
+import type { Stream } from "../src/adapter/types.ts";
+
+const MIB = Number(Deno.args[0] ?? 1024);
+const TOTAL = MIB * 1024 * 1024;
+const CHUNK = new Uint8Array(64 * 1024).fill(0x5a);
+const profileJson = JSON.parse(
+  await Deno.readTextFile(new URL("../examples/paniq-profile.json", import.meta.url)),
+);
+profileJson.preamble_delay_ms = 0;
+profileJson.preamble_jitter_ms = 0;
+profileJson.obfuscation.rate_limit_pps = 0;
+
+async function sink(s: Stream): Promise<number> {
+  const buf = new Uint8Array(256 * 1024);
+  let n = 0;
+  for (;;) {
+    const r = await s.read(buf);
+    if (r === null) return n;
+    n += r;
+  }
+}
+
+async function pushAndTime(
+  write: (b: Uint8Array) => Promise<unknown>,
+  done: Promise<number>,
+  close: () => Promise<void>,
+) {
+  const t0 = performance.now();
+  for (let sent = 0; sent < TOTAL; sent += CHUNK.length) await write(CHUNK);
+  await close();
+  const got = await done;
+  const s = (performance.now() - t0) / 1000;
+  return { mbps: got / s / 1e6, got };
+}
+
+// Raw Deno QUIC.
+const { certPem, keyPem, der } = await generateServerCertificate();
+const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", der as Uint8Array<ArrayBuffer>));
+const ep = new Deno.QuicEndpoint({ hostname: "127.0.0.1", port: 0 });
+const listener = ep.listen({ alpnProtocols: ["raw"], cert: certPem, key: keyPem });
+let rawDone!: Promise<number>;
+const rawAccepted = (async () => {
+  const conn = await listener.accept();
+  const reader = (await conn.incomingBidirectionalStreams.getReader().read()).value!;
+  const r = reader.readable.getReader();
+  rawDone = (async () => {
+    let n = 0;
+    for (;;) {
+      const x = await r.read();
+      if (x.done) return n;
+      n += x.value.length;
+    }
+  })();
+})();
+const rc = await Deno.connectQuic({
+  hostname: "127.0.0.1",
+  port: (ep.addr as Deno.NetAddr).port,
+  alpnProtocols: ["raw"],
+  serverCertificateHashes: [{ algorithm: "sha-256", value: hash }],
+} as Deno.ConnectQuicOptions<false>);
+const rs = await rc.createBidirectionalStream();
+const w = rs.writable.getWriter();
+await w.write(new Uint8Array([1]));
+await rawAccepted;
+const raw = await pushAndTime((b) => w.write(b), rawDone, () => w.close());
+rc.close();
+ep.close();
+
+// paniq.
+const log = getLogger("bench");
+const p = parseProfile(profileJson);
+const sm = new PaniqMetrics("proxy");
+let paniqDone!: Promise<number>;
+let gotStream!: () => void;
+const streamReady = new Promise<void>((r) => gotStream = r);
+const server = await PaniqServer.listen(resolveServer(p), {
+  hostname: "127.0.0.1",
+  port: 0,
+  metrics: sm,
+  log,
+  handler: async (req) => {
+    const s = await req.accept();
+    paniqDone = sink(s);
+    gotStream();
+    await paniqDone;
+  },
+});
+p.proxy_addr = `127.0.0.1:${server.addr.port}`;
+const client = new PaniqClient(resolveClient(p), {
+  metrics: new PaniqMetrics("socks"),
+  log,
+  serverCertificateHashes: [server.certificateHash],
+});
+const h0 = performance.now();
+const ps = await client.open({ host: "127.0.0.1", port: 9 });
+const handshakeMs = performance.now() - h0;
+await streamReady;
+const paniq = await pushAndTime((b) => ps.write(b), paniqDone, () => ps.closeWrite());
+client.close();
+server.close();
+
+console.log(`raw QUIC : ${raw.mbps.toFixed(1)} MB/s (${MIB} MiB)`);
+console.log(
+  `paniq    : ${paniq.mbps.toFixed(1)} MB/s (${MIB} MiB), ratio ${(paniq.mbps / raw.mbps).toFixed(2)}`,
+);
+console.log(`handshake: ${handshakeMs.toFixed(1)} ms to the proxy reply through a fresh tunnel`);
+Deno.exit(0);
