@@ -37,6 +37,42 @@ async function sh(args: string[], allowFail = false): Promise<string> {
   return text;
 }
 
+let unprivileged: { dir: string; bin: string } | undefined;
+
+/**
+ * A deno binary and DENO_DIR an unprivileged user can use: copies of root's (root's home is 0700
+ * and the binary may live there). Removed by {@linkcode cleanupUnprivileged}.
+ */
+async function unprivilegedDeno(): Promise<{ dir: string; bin: string }> {
+  if (unprivileged) return unprivileged;
+  const dir = await Deno.makeTempDir({ dir: "/tmp", prefix: "sy-deno-" });
+  const src = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`;
+  await sh(["cp", "-r", `${src}/npm`, `${dir}/npm`]);
+  await sh(["cp", Deno.execPath(), `${dir}/deno`]);
+  await sh(["chmod", "-R", "a+rwX", dir]);
+  unprivileged = { dir, bin: `${dir}/deno` };
+  return unprivileged;
+}
+
+/** Removes the unprivileged deno copy. */
+export async function cleanupUnprivileged(): Promise<void> {
+  if (unprivileged) await Deno.remove(unprivileged.dir, { recursive: true }).catch(() => {});
+  unprivileged = undefined;
+}
+
+/** Sets `net.ipv4.ping_group_range` in the client namespace (ICMP datagram sockets on/off). */
+export async function setPingGroupRange(lab: Lab, on: boolean): Promise<void> {
+  await sh([
+    "ip",
+    "netns",
+    "exec",
+    lab.client,
+    "sysctl",
+    "-qw",
+    `net.ipv4.ping_group_range=${on ? "0 2147483647" : "1 0"}`,
+  ]);
+}
+
 /** A running lab. */
 export class Lab {
   readonly prefix: string;
@@ -153,6 +189,17 @@ export class Lab {
         "net.ipv6.conf.all.forwarding=1",
       ]);
     }
+    // per-netns /etc files (ip netns exec bind-mounts them): names for reverse DNS, and a resolver
+    // on the client's own loopback so no lookup ever leaves the lab
+    await Deno.mkdir(`/etc/netns/${c}`, { recursive: true });
+    await Deno.writeTextFile(
+      `/etc/netns/${c}/hosts`,
+      "127.0.0.1 localhost\n10.99.1.1 r1.lab\n10.99.2.2 r2.lab\n10.99.3.2 r3.lab\n10.99.4.2 target.lab\n",
+    );
+    await Deno.writeTextFile(
+      `/etc/netns/${c}/resolv.conf`,
+      "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+    );
     // warm neighbour caches along the path
     await sh(["ip", "netns", "exec", c, "ping", "-c1", "-W3", TARGET_V4]);
     await sh(["ip", "netns", "exec", c, "ping", "-6", "-c1", "-W3", TARGET_V6], true);
@@ -212,6 +259,7 @@ export class Lab {
   /** Removes every namespace of the lab (tolerates missing ones). */
   async down(): Promise<void> {
     for (const n of this.all) await sh(["ip", "netns", "del", n], true);
+    await Deno.remove(`/etc/netns/${this.client}`, { recursive: true }).catch(() => {});
   }
 
   /** Runs a command inside the client namespace. */
@@ -219,16 +267,16 @@ export class Lab {
     args: string[],
     opts: { uid?: number } = {},
   ): Promise<{ code: number; stdout: string; stderr: string }> {
+    const priv = opts.uid !== undefined ? await unprivilegedDeno() : undefined;
     const pre = opts.uid !== undefined
       ? ["setpriv", `--reuid=${opts.uid}`, `--regid=${opts.uid}`, "--clear-groups", "--inh-caps=-all"]
       : [];
+    if (priv && args[0] === Deno.execPath()) args = [priv.bin, ...args.slice(1)];
     const out = await new Deno.Command("ip", {
       args: ["netns", "exec", this.client, ...pre, ...args],
       stdout: "piped",
       stderr: "piped",
-      env: opts.uid !== undefined
-        ? { DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno` }
-        : {},
+      env: priv ? { DENO_DIR: priv.dir, HOME: "/tmp" } : {},
     }).output();
     const dec = new TextDecoder();
     return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
