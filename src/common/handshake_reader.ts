@@ -33,7 +33,7 @@ export class HandshakeReader {
   constructor(stream: Stream, limit = 65536) {
     this.#stream = stream;
     this.#limit = limit;
-    this.#buf = new Uint8Array(Math.min(4096, limit));
+    this.#buf = new Uint8Array(Math.min(512, limit));
   }
 
   /** Bytes buffered but not yet consumed. */

@@ -7,8 +7,24 @@
  */
 import type { Stream } from "../adapter/types.ts";
 
-/** Read buffer per direction, bytes. 256 KiB measured fastest on loopback (environment.md §6). */
+/** Read buffer per direction during bulk transfer, bytes. 256 KiB measured fastest on loopback (environment.md §6). */
 export const RELAY_BUFFER_SIZE = 256 * 1024;
+/** Read buffer of an idle or low-rate direction, bytes: a pending read costs ~2.3 KiB plus its buffer in Deno, so idle connections stay small. */
+export const RELAY_SMALL_BUFFER_SIZE = 512;
+/** Consecutive small reads after which a direction gives its large buffer back. */
+const SMALL_READS_TO_SHRINK = 8;
+/** Free large buffers kept for reuse. */
+const POOL_LIMIT = 64;
+
+const pool: Uint8Array[] = [];
+
+function takeLarge(): Uint8Array {
+  return pool.pop() ?? new Uint8Array(RELAY_BUFFER_SIZE);
+}
+
+function releaseLarge(buf: Uint8Array): void {
+  if (pool.length < POOL_LIMIT) pool.push(buf);
+}
 
 /** Byte counters, updated live while the relay runs. */
 export interface RelayCounters {
@@ -42,18 +58,38 @@ function isBenignClose(e: unknown): boolean {
     e.name === "ConnectionReset" || e.name === "NotConnected";
 }
 
+/**
+ * Copies one direction. Reads start with a small buffer; a read that fills it switches to a
+ * pooled large buffer (bulk transfer), and a run of small reads gives the large one back, so
+ * idle connections hold only a few KiB.
+ */
 async function pump(
   from: Stream,
   to: Stream,
   onBytes: (n: number) => void,
 ): Promise<void> {
-  const buf = new Uint8Array(RELAY_BUFFER_SIZE);
-  for (;;) {
-    const n = await from.read(buf);
-    if (n === null) break;
-    let off = 0;
-    while (off < n) off += await to.write(buf.subarray(off, n));
-    onBytes(n);
+  const small = new Uint8Array(RELAY_SMALL_BUFFER_SIZE);
+  let buf: Uint8Array = small;
+  let smallReads = 0;
+  try {
+    for (;;) {
+      const n = await from.read(buf);
+      if (n === null) break;
+      let off = 0;
+      while (off < n) off += await to.write(buf.subarray(off, n));
+      onBytes(n);
+      if (buf === small) {
+        if (n === small.length) buf = takeLarge();
+      } else if (n < RELAY_SMALL_BUFFER_SIZE) {
+        if (++smallReads >= SMALL_READS_TO_SHRINK) {
+          releaseLarge(buf);
+          buf = small;
+          smallReads = 0;
+        }
+      } else smallReads = 0;
+    }
+  } finally {
+    if (buf !== small) releaseLarge(buf);
   }
   try {
     await to.closeWrite();
