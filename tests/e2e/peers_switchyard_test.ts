@@ -107,6 +107,31 @@ Deno.test("switchyard client and server pair over every implemented layer, and s
       tls: { enabled: true, server_name: "localhost", insecure: true },
     }],
   ];
+  const k16 = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  const k32 = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  const u16 = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+  for (
+    const [m, k] of [["2022-blake3-aes-128-gcm", k16], ["2022-blake3-aes-256-gcm", k32], [
+      "2022-blake3-chacha20-poly1305",
+      k32,
+    ]]
+  ) {
+    cases.push([`ss-${m}`, { type: "shadowsocks", method: m, password: k }, {
+      type: "shadowsocks",
+      method: m,
+      password: k,
+    }]);
+  }
+  cases.push([
+    "ss-2022-multi-user",
+    {
+      type: "shadowsocks",
+      method: "2022-blake3-aes-128-gcm",
+      password: k16,
+      users: [{ name: "u", password: u16 }],
+    },
+    { type: "shadowsocks", method: "2022-blake3-aes-128-gcm", password: `${k16}:${u16}` },
+  ]);
   const sp = cases.map(() => freePort());
   const cp = cases.map(() => freePort());
   const server = await startSwitchyard({
@@ -136,7 +161,7 @@ Deno.test("switchyard client and server pair over every implemented layer, and s
       await t.step(name, async () => {
         await assertCurl(cp[i], origin.port, name, logs);
         await assertBulk(cp[i], origin.port, 4 << 20, name);
-        await assertUdp(cp[i], echo.port, name);
+        if (!name.includes("2022")) await assertUdp(cp[i], echo.port, name);
       });
     }
     await t.step("hostile input gets the silent treatment", async () => {

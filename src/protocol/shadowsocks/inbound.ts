@@ -22,6 +22,7 @@ import { inboundMultiplexSchema, networkSchema } from "../shared_options.ts";
 import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts";
 import { lookupMethod, masterKey, SHADOWSOCKS_METHODS, type ShadowsocksMethod } from "./method.ts";
 import { openUdp, sealUdp } from "./udp.ts";
+import { Ss2022ServerDecoder, Ss2022ServerEncoder, type Ss2022User } from "./ss2022.ts";
 
 /** Options of a `shadowsocks` inbound. */
 export const shadowsocksInboundSchema = z.strictObject({
@@ -88,21 +89,30 @@ export class ShadowsocksInbound implements Inbound {
   #tcp: ListenerInbound | null = null;
   #udp: Deno.DatagramConn | null = null;
   #sessions = new Map<string, SsUdpSession>();
+  #ss2022: { users: Ss2022User[]; ipsk: Uint8Array | null } | null = null;
 
   constructor(ctx: InboundContext, o: ShadowsocksInboundOptions) {
     this.tag = ctx.tag;
     this.#ctx = ctx;
     this.#o = o;
     this.#method = lookupMethod(o.method);
-    if (this.#method.kind === "2022") {
-      throw new ConfigError("method", "2022 methods are not supported by this build yet");
-    }
     if (this.#method.kind === "none") {
       throw new ConfigError("method", 'method "none" is not supported on inbounds');
     }
-    if (o.users?.length) throw new ConfigError("users", "multi-user needs a 2022 method");
+    if (o.users?.length && this.#method.kind !== "2022") {
+      throw new ConfigError("users", "multi-user needs a 2022 method");
+    }
     if (o.password === undefined) throw new ConfigError("password", "missing password");
     this.#key = masterKey(this.#method, o.password ?? "");
+    if (this.#method.kind === "2022") {
+      const users = o.users?.length
+        ? o.users.map((u, i) => ({
+          name: u.name ?? "",
+          psk: masterKey(this.#method, u.password, `users[${i}].password`),
+        }))
+        : [{ name: "", psk: this.#key }];
+      this.#ss2022 = { users, ipsk: o.users?.length ? this.#key : null };
+    }
     if (o.network !== "udp") {
       this.#tcp = new ListenerInbound("shadowsocks", ctx, o, (conn) => this.#serve(conn));
     }
@@ -113,7 +123,52 @@ export class ShadowsocksInbound implements Inbound {
     return this.#tcp?.addr ?? (this.#udp?.addr as Deno.NetAddr | undefined);
   }
 
+  async #serve2022(conn: Deno.Conn, cfg: { users: Ss2022User[]; ipsk: Uint8Array | null }): Promise<void> {
+    const src = conn.remoteAddr as Deno.NetAddr;
+    const q = new ByteQueue(256 * 1024);
+    const decoder = new Ss2022ServerDecoder(this.#method, cfg.users, cfg.ipsk);
+    let first: Uint8Array;
+    try {
+      first = await withDeadline(conn, HANDSHAKE_TIMEOUT_MS, async () => {
+        for (;;) {
+          const p = decoder.decode(q);
+          if (decoder.destination) return (p ?? new Uint8Array(0)).slice();
+          const n = await conn.read(q.reserve(64 * 1024));
+          if (n === null) {
+            throw new ProtocolError("shadowsocks-2022", q.length, "connection closed during handshake");
+          }
+          q.commit(n);
+        }
+      });
+      if (!this.#replay.check(decoder.salt!, Date.now())) {
+        throw new ProtocolError("shadowsocks-2022", 0, "replayed salt");
+      }
+    } catch (e) {
+      this.#ctx.logger.debug(`shadowsocks handshake from ${src.hostname}: ${errorMessage(e)}`);
+      await drainSilently(conn);
+      return;
+    }
+    const stream = new CodecStream(
+      conn,
+      new Ss2022ServerEncoder(this.#method, decoder.user!.psk, decoder.salt!),
+      decoder,
+      {
+        queue: q,
+        pending: first,
+      },
+    );
+    await this.#ctx.router.routeConnection(stream, {
+      inbound: this.tag,
+      inboundType: "shadowsocks",
+      network: "tcp",
+      source: { host: src.hostname, port: src.port },
+      destination: decoder.destination!,
+      user: decoder.user!.name || undefined,
+    });
+  }
+
   async #serve(conn: Deno.Conn): Promise<void> {
+    if (this.#ss2022) return await this.#serve2022(conn, this.#ss2022);
     const src = conn.remoteAddr as Deno.NetAddr;
     const q = new ByteQueue(256 * 1024);
     const decoder = new ShadowsocksAeadDecoder(this.#method, this.#key);
@@ -143,7 +198,9 @@ export class ShadowsocksInbound implements Inbound {
 
   async start(): Promise<void> {
     if (this.#tcp) await this.#tcp.start();
-    if (this.#o.network !== "tcp") {
+    if (this.#ss2022 && this.#o.network !== "tcp") {
+      this.#ctx.logger.warn("Shadowsocks 2022 UDP is not supported by this build yet; serving TCP only");
+    } else if (this.#o.network !== "tcp") {
       const hostname = this.#o.listen ?? DEFAULT_LISTEN;
       const port = this.#tcp?.addr.port ?? this.#o.listen_port ?? 0;
       this.#udp = Deno.listenDatagram({ transport: "udp", hostname, port });

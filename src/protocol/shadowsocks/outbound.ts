@@ -25,6 +25,7 @@ import { networks, networkSchema, outboundMultiplexSchema } from "../shared_opti
 import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts";
 import { lookupMethod, masterKey, SHADOWSOCKS_METHODS, type ShadowsocksMethod } from "./method.ts";
 import { openUdp, sealUdp } from "./udp.ts";
+import { Ss2022ClientDecoder, Ss2022ClientEncoder } from "./ss2022.ts";
 
 /** Options of a `shadowsocks` outbound. */
 export const shadowsocksOutboundSchema = z.strictObject({
@@ -75,10 +76,8 @@ export class ShadowsocksOutbound implements Outbound {
     const keys = this.#method.kind === "2022" ? o.password.split(":") : [o.password];
     this.#key = masterKey(this.#method, keys[keys.length - 1], "password");
     this.#identity = keys.slice(0, -1).map((k) => masterKey(this.#method, k, "password"));
-    if (this.#method.kind === "2022") {
-      throw new ConfigError("method", "2022 methods are not supported by this build yet");
-    }
-    this.network = o.plugin ? ["tcp"] : networks(o.network);
+    // SIP022 UDP is not implemented yet: 2022 methods carry TCP only.
+    this.network = o.plugin || this.#method.kind === "2022" ? ["tcp"] : networks(o.network);
     this.dependencies = o.detour ? [o.detour] : [];
     if (o.plugin === "obfs-local") {
       throw new ConfigError("plugin", "obfs-local is not supported by this build yet");
@@ -95,6 +94,12 @@ export class ShadowsocksOutbound implements Outbound {
 
   async dial(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
     const conn = await this.#connector.connect(options);
+    if (this.#method.kind === "2022") {
+      const enc = new Ss2022ClientEncoder(this.#method, this.#key, this.#identity, destination);
+      return new CodecStream(conn, enc, new Ss2022ClientDecoder(this.#method, this.#key, enc.salt), {
+        header: new Uint8Array(0),
+      });
+    }
     if (this.#method.kind === "none") {
       return new CodecStream(conn, { encode: (p) => p }, {
         decode: (q) => (q.length ? q.take(q.length) : null),
@@ -110,7 +115,10 @@ export class ShadowsocksOutbound implements Outbound {
     );
   }
 
-  async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+  async listenPacket(_destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+    if (this.#method.kind === "2022") {
+      throw new Error("Shadowsocks 2022 UDP is not supported by this build yet");
+    }
     const inner = await this.#dialer.listenPacket(this.#server, options);
     return new SsPacketConn(inner, this.#server, this.#method, this.#key);
   }
