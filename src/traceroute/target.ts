@@ -59,11 +59,11 @@ export const systemResolver: Resolver = async (host) => {
     return res.map((r) => r.address);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    const timeout = code === "ETIMEOUT" || code === "EAI_AGAIN";
-    throw new DNSError(host, `lookup ${host}: ${timeout ? "i/o timeout" : "no such host"}`, {
-      cause: e,
-      timeout,
-    });
+    // getaddrinfo cannot tell a timeout from a refused or broken server (EAI_AGAIN): that is
+    // a DNS failure; only an explicit timeout code maps to TIMEOUT
+    const timeout = code === "ETIMEOUT" || code === "ETIMEDOUT";
+    const why = timeout ? "i/o timeout" : code === "ENOTFOUND" ? "no such host" : "server misbehaving";
+    throw new DNSError(host, `lookup ${host}: ${why}`, { cause: e, timeout });
   }
 };
 

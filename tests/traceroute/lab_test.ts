@@ -208,3 +208,96 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "trace-server in the lab: every protocol over HTTP, SACK error code, health",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const lab = await Lab.up();
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const main = new URL("../../main.ts", import.meta.url).pathname;
+    const server = new Deno.Command("ip", {
+      args: [
+        "netns",
+        "exec",
+        lab.client,
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--no-lock",
+        main,
+        "trace-server",
+        "--addr",
+        `127.0.0.1:${port}`,
+        "-l",
+        "debug",
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const curl = async (path: string) => {
+      const r = await lab.exec([
+        "curl",
+        "-s",
+        "-o",
+        "-",
+        "-w",
+        "\n%{http_code} %{content_type}",
+        `http://127.0.0.1:${port}${path}`,
+      ]);
+      const lines = r.stdout.split("\n");
+      const [status, type] = lines.at(-1)!.split(" ");
+      return { status: Number(status), type, body: lines.slice(0, -1).join("\n") + "\n" };
+    };
+    try {
+      let up = false;
+      for (let i = 0; i < 100 && !up; i++) {
+        up = (await curl("/health")).status === 200;
+        if (!up) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert(up, "server came up");
+      const q = `traceroute-queries=3&e2e-queries=4&max-ttl=8&timeout=500`;
+      const cases: [string, string, number | null][] = [
+        ["icmp", `protocol=icmp`, 33434],
+        ["udp", `protocol=udp`, 33434],
+        ["tcp", `protocol=tcp&port=8080&tcp-method=`, 8080],
+        ["tcp", `protocol=tcp&port=8080&tcp-method=prefer_sack`, 8080],
+      ];
+      for (const [proto, extra, p] of cases) {
+        await t.step(extra, async () => {
+          const r = await curl(`/traceroute?target=${TARGET_V4}&${extra}&${q}`);
+          assertEquals(r.status, 200, r.body);
+          assertEquals(r.type, "application/json");
+          assert(!r.body.includes("\n  "), "compact JSON");
+          checkResults(JSON.parse(r.body), proto, TARGET_V4, p, HOPS_V4);
+        });
+      }
+      await t.step("tcp-method=sack: 500 CONNREFUSED with the SACK message", async () => {
+        const r = await curl(`/traceroute?target=${TARGET_V4}&protocol=tcp&tcp-method=sack&${q}`);
+        assertEquals(r.status, 500);
+        const j = JSON.parse(r.body);
+        assertEquals(j.code, "CONNREFUSED");
+        assert(j.message.includes("SACK not supported for this target/source"), j.message);
+        assertEquals(j.message.split("\n").length, 1, "three identical errors de-duplicated");
+      });
+      await t.step("errors: missing target, bad protocol, unresolvable name", async () => {
+        const a = await curl(`/traceroute?protocol=udp`);
+        assertEquals([a.status, JSON.parse(a.body).code], [400, "INVALID_REQUEST"]);
+        const b = await curl(`/traceroute?target=${TARGET_V4}&protocol=gre&e2e-queries=0`);
+        assertEquals([b.status, JSON.parse(b.body).code], [400, "INVALID_REQUEST"]);
+        const c = await curl(`/traceroute?target=nowhere.invalid&e2e-queries=0`);
+        assertEquals([c.status, JSON.parse(c.body).code], [500, "DNS"]);
+      });
+    } finally {
+      try {
+        server.kill("SIGTERM");
+      } catch { /* already gone */ }
+      const out = await server.output();
+      const log = new TextDecoder().decode(out.stderr);
+      await lab.down();
+      assert(log.includes(`Starting traceroute HTTP server on 127.0.0.1:${port}`), log);
+    }
+  },
+});
