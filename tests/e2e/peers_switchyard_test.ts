@@ -161,7 +161,7 @@ Deno.test("switchyard client and server pair over every implemented layer, and s
       await t.step(name, async () => {
         await assertCurl(cp[i], origin.port, name, logs);
         await assertBulk(cp[i], origin.port, 4 << 20, name);
-        if (!name.includes("2022")) await assertUdp(cp[i], echo.port, name);
+        await assertUdp(cp[i], echo.port, name);
       });
     }
     await t.step("hostile input gets the silent treatment", async () => {

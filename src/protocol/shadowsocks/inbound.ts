@@ -22,6 +22,7 @@ import { inboundMultiplexSchema, networkSchema } from "../shared_options.ts";
 import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts";
 import { lookupMethod, masterKey, SHADOWSOCKS_METHODS, type ShadowsocksMethod } from "./method.ts";
 import { openUdp, sealUdp } from "./udp.ts";
+import { openSs2022Udp, PacketIdWindow, sealSs2022Udp } from "./ss2022_udp.ts";
 import { Ss2022ServerDecoder, Ss2022ServerEncoder, type Ss2022User } from "./ss2022.ts";
 
 /** Options of a `shadowsocks` inbound. */
@@ -90,6 +91,7 @@ export class ShadowsocksInbound implements Inbound {
   #udp: Deno.DatagramConn | null = null;
   #sessions = new Map<string, SsUdpSession>();
   #ss2022: { users: Ss2022User[]; ipsk: Uint8Array | null } | null = null;
+  #windows = new Map<string, PacketIdWindow>();
 
   constructor(ctx: InboundContext, o: ShadowsocksInboundOptions) {
     this.tag = ctx.tag;
@@ -198,15 +200,48 @@ export class ShadowsocksInbound implements Inbound {
 
   async start(): Promise<void> {
     if (this.#tcp) await this.#tcp.start();
-    if (this.#ss2022 && this.#o.network !== "tcp") {
-      this.#ctx.logger.warn("Shadowsocks 2022 UDP is not supported by this build yet; serving TCP only");
-    } else if (this.#o.network !== "tcp") {
+    if (this.#o.network !== "tcp") {
       const hostname = this.#o.listen ?? DEFAULT_LISTEN;
       const port = this.#tcp?.addr.port ?? this.#o.listen_port ?? 0;
       this.#udp = Deno.listenDatagram({ transport: "udp", hostname, port });
       this.#serveUdp(this.#udp);
       this.#ctx.logger.info(`udp server started at ${hostname}:${(this.#udp.addr as Deno.NetAddr).port}`);
     }
+  }
+
+  /** Opens a datagram; returns the session key, packet, and how to seal replies. Throws if forged. */
+  #openUdp(
+    data: Uint8Array,
+  ): { key: string; packet: Packet; seal: () => (d: Uint8Array, a: Socksaddr) => Uint8Array; user?: string } {
+    const cfg = this.#ss2022;
+    if (!cfg) {
+      const packet = openUdp(this.#method, this.#key, data);
+      return { key: "", packet, seal: () => (d, a) => sealUdp(this.#method, this.#key, a, d) };
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const p = openSs2022Udp(this.#method, cfg.users, data, { server: true, now, ipsk: cfg.ipsk });
+    const key = p.sessionId.join(",");
+    const window = this.#windows.get(key) ?? new PacketIdWindow();
+    if (!window.check(p.packetId)) throw new ProtocolError("shadowsocks-2022", 8, "replayed packet");
+    this.#windows.set(key, window);
+    const psk = p.user!.psk;
+    return {
+      key,
+      packet: { addr: p.addr, data: p.data },
+      user: p.user!.name || undefined,
+      seal: () => {
+        const serverSession = crypto.getRandomValues(new Uint8Array(8));
+        let packetId = 0n;
+        return (d, a) =>
+          sealSs2022Udp(this.#method, psk, {
+            sessionId: serverSession,
+            packetId: packetId++,
+            clientSessionId: p.sessionId,
+            addr: a,
+            data: d,
+          }, { server: true, now: Math.floor(Date.now() / 1000) });
+      },
+    };
   }
 
   async #serveUdp(socket: Deno.DatagramConn): Promise<void> {
@@ -217,29 +252,35 @@ export class ShadowsocksInbound implements Inbound {
       } catch {
         return;
       }
-      let packet: Packet;
+      let opened;
       try {
-        packet = openUdp(this.#method, this.#key, data);
+        opened = this.#openUdp(data);
       } catch {
-        continue; // forged: dropped without a reply
+        continue; // forged or replayed: dropped without a reply
       }
       const client = from as Deno.NetAddr;
-      const key = `${client.hostname}:${client.port}`;
+      // SIP004 sessions are keyed by client address, SIP022 ones by session ID.
+      const key = opened.key || `${client.hostname}:${client.port}`;
       let s = this.#sessions.get(key);
       if (!s || s.closed) {
-        s = new SsUdpSession(socket, client, this.#method, this.#key, () => this.#sessions.delete(key));
+        s = new SsUdpSession(socket, client, opened.seal(), () => {
+          this.#sessions.delete(key);
+          this.#windows.delete(key);
+        });
         this.#sessions.set(key, s);
         const metadata: Metadata = {
           inbound: this.tag,
           inboundType: "shadowsocks",
           network: "udp",
           source: { host: client.hostname, port: client.port },
-          destination: packet.addr,
+          destination: opened.packet.addr,
+          user: opened.user,
         };
         const session = s;
         this.#ctx.router.routePacketConnection(session, metadata).finally(() => session.close());
       }
-      s.push(packet);
+      s.client = client;
+      s.push(opened.packet);
     }
   }
 
@@ -257,13 +298,16 @@ class SsUdpSession implements PacketConn {
   #queue: Packet[] = [];
   #waiter: (() => void) | null = null;
   closed = false;
+  /** Where replies go: the latest source address of the session's packets. */
+  client: Deno.NetAddr;
   constructor(
     readonly socket: Deno.DatagramConn,
-    readonly client: Deno.NetAddr,
-    readonly method: ShadowsocksMethod,
-    readonly key: Uint8Array,
+    client: Deno.NetAddr,
+    readonly seal: (data: Uint8Array, addr: Socksaddr) => Uint8Array,
     readonly onClose: () => void,
-  ) {}
+  ) {
+    this.client = client;
+  }
   push(p: Packet): void {
     if (this.#queue.length >= 256) this.#queue.shift();
     this.#queue.push(p);
@@ -280,7 +324,7 @@ class SsUdpSession implements PacketConn {
   }
   async writePacket(data: Uint8Array, addr: Socksaddr): Promise<void> {
     if (this.closed) return;
-    await this.socket.send(sealUdp(this.method, this.key, addr, data), this.client);
+    await this.socket.send(this.seal(data, addr), this.client);
   }
   close(): void {
     if (this.closed) return;

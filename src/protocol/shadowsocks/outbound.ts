@@ -26,6 +26,7 @@ import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts
 import { lookupMethod, masterKey, SHADOWSOCKS_METHODS, type ShadowsocksMethod } from "./method.ts";
 import { openUdp, sealUdp } from "./udp.ts";
 import { Ss2022ClientDecoder, Ss2022ClientEncoder } from "./ss2022.ts";
+import { openSs2022Udp, PacketIdWindow, sealSs2022Udp } from "./ss2022_udp.ts";
 
 /** Options of a `shadowsocks` outbound. */
 export const shadowsocksOutboundSchema = z.strictObject({
@@ -76,8 +77,10 @@ export class ShadowsocksOutbound implements Outbound {
     const keys = this.#method.kind === "2022" ? o.password.split(":") : [o.password];
     this.#key = masterKey(this.#method, keys[keys.length - 1], "password");
     this.#identity = keys.slice(0, -1).map((k) => masterKey(this.#method, k, "password"));
-    // SIP022 UDP is not implemented yet: 2022 methods carry TCP only.
-    this.network = o.plugin || this.#method.kind === "2022" ? ["tcp"] : networks(o.network);
+    if (this.#identity.length > 1) {
+      throw new ConfigError("password", "only one identity key (iPSK:uPSK) is supported by this build");
+    }
+    this.network = o.plugin ? ["tcp"] : networks(o.network);
     this.dependencies = o.detour ? [o.detour] : [];
     if (o.plugin === "obfs-local") {
       throw new ConfigError("plugin", "obfs-local is not supported by this build yet");
@@ -116,10 +119,10 @@ export class ShadowsocksOutbound implements Outbound {
   }
 
   async listenPacket(_destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
-    if (this.#method.kind === "2022") {
-      throw new Error("Shadowsocks 2022 UDP is not supported by this build yet");
-    }
     const inner = await this.#dialer.listenPacket(this.#server, options);
+    if (this.#method.kind === "2022") {
+      return new Ss2022PacketConn(inner, this.#server, this.#method, this.#key, this.#identity[0]);
+    }
     return new SsPacketConn(inner, this.#server, this.#method, this.#key);
   }
 }
@@ -147,6 +150,58 @@ class SsPacketConn implements PacketConn {
 
   writePacket(data: Uint8Array, addr: Socksaddr): Promise<void> {
     return this.inner.writePacket(sealUdp(this.method, this.key, addr, data), this.server);
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}
+
+/** Shadowsocks 2022 UDP client session through a datagram socket to the server. */
+class Ss2022PacketConn implements PacketConn {
+  #session = crypto.getRandomValues(new Uint8Array(8));
+  #packetId = 0n;
+  #windows = new Map<string, PacketIdWindow>();
+  constructor(
+    readonly inner: PacketConn,
+    readonly server: Socksaddr,
+    readonly method: ShadowsocksMethod,
+    readonly psk: Uint8Array,
+    readonly ipsk: Uint8Array | undefined,
+  ) {}
+
+  async readPacket(): Promise<Packet | null> {
+    for (;;) {
+      const p = await this.inner.readPacket();
+      if (!p) return null;
+      try {
+        const now = Math.floor(Date.now() / 1000);
+        const d = openSs2022Udp(this.method, [{ name: "", psk: this.psk }], p.data, { server: false, now });
+        if (d.clientSessionId?.join(",") !== this.#session.join(",")) continue;
+        const key = d.sessionId.join(",");
+        const w = this.#windows.get(key) ?? new PacketIdWindow();
+        this.#windows.set(key, w);
+        if (!w.check(d.packetId)) continue;
+        return { addr: d.addr, data: d.data };
+      } catch {
+        // Forged, stale or foreign datagram: dropped silently.
+      }
+    }
+  }
+
+  writePacket(data: Uint8Array, addr: Socksaddr): Promise<void> {
+    const now = Math.floor(Date.now() / 1000);
+    const pkt = sealSs2022Udp(this.method, this.psk, {
+      sessionId: this.#session,
+      packetId: this.#packetId++,
+      addr,
+      data,
+    }, {
+      server: false,
+      now,
+      ipsk: this.ipsk,
+    });
+    return this.inner.writePacket(pkt, this.server);
   }
 
   close(): void {

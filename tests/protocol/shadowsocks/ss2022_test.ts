@@ -8,6 +8,11 @@ import {
   Ss2022ServerDecoder,
   Ss2022ServerEncoder,
 } from "../../../src/protocol/shadowsocks/ss2022.ts";
+import {
+  openSs2022Udp,
+  PacketIdWindow,
+  sealSs2022Udp,
+} from "../../../src/protocol/shadowsocks/ss2022_udp.ts";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 const enc = new TextEncoder();
@@ -86,4 +91,78 @@ Deno.test("2022 server rejects a stale timestamp, a wrong key and a response for
   const rq = new ByteQueue();
   rq.push(se.encode(new Uint8Array(3)));
   assertThrows(() => cd.decode(rq), ProtocolError, "another request");
+});
+
+Deno.test("2022 UDP packets round-trip both ways for every method, single and multi-user", () => {
+  for (
+    const method of ["2022-blake3-aes-128-gcm", "2022-blake3-aes-256-gcm", "2022-blake3-chacha20-poly1305"]
+  ) {
+    const m = lookupMethod(method);
+    for (const multi of method.includes("chacha") ? [false] : [false, true]) {
+      const upsk = crypto.getRandomValues(new Uint8Array(m.keySize));
+      const ipsk = multi ? crypto.getRandomValues(new Uint8Array(m.keySize)) : undefined;
+      const session = new Uint8Array(8).fill(9);
+      const up = sealSs2022Udp(m, upsk, {
+        sessionId: session,
+        packetId: 5n,
+        addr: { host: "1.2.3.4", port: 53 },
+        data: enc.encode("q"),
+      }, {
+        server: false,
+        now: NOW,
+        ipsk,
+      });
+      const users = [{ name: "x", psk: crypto.getRandomValues(new Uint8Array(m.keySize)) }, {
+        name: "me",
+        psk: upsk,
+      }];
+      const got = openSs2022Udp(m, multi ? users : [{ name: "me", psk: upsk }], up, {
+        server: true,
+        now: NOW,
+        ipsk,
+      });
+      assertEquals([got.user?.name, got.packetId, got.addr.host, new TextDecoder().decode(got.data)], [
+        "me",
+        5n,
+        "1.2.3.4",
+        "q",
+      ]);
+      const down = sealSs2022Udp(m, upsk, {
+        sessionId: new Uint8Array(8).fill(1),
+        packetId: 0n,
+        clientSessionId: session,
+        addr: { host: "1.2.3.4", port: 53 },
+        data: enc.encode("a"),
+      }, { server: true, now: NOW });
+      const back = openSs2022Udp(m, [{ name: "", psk: upsk }], down, { server: false, now: NOW });
+      assertEquals(hex(back.clientSessionId!), hex(session));
+      assertThrows(
+        () => openSs2022Udp(m, [{ name: "", psk: upsk }], down, { server: true, now: NOW }),
+        ProtocolError,
+      );
+      up[up.length - 1] ^= 1;
+      assertThrows(() => openSs2022Udp(m, users, up, { server: true, now: NOW, ipsk }), ProtocolError);
+    }
+  }
+});
+
+Deno.test("PacketIdWindow rejects replays and packets older than the window", () => {
+  const w = new PacketIdWindow();
+  assertEquals([
+    w.check(0n),
+    w.check(2n),
+    w.check(1n),
+    w.check(2n),
+    w.check(100n),
+    w.check(30n),
+    w.check(99n),
+  ], [
+    true,
+    true,
+    true,
+    false,
+    true,
+    false,
+    true,
+  ]);
 });
