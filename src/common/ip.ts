@@ -161,30 +161,3 @@ export function unmapIp(addr: Uint8Array): Uint8Array {
   }
   return addr;
 }
-
-const PRIVATE_PREFIXES: IpPrefix[] = [
-  "0.0.0.0/8",
-  "10.0.0.0/8",
-  "100.64.0.0/10",
-  "127.0.0.0/8",
-  "169.254.0.0/16",
-  "172.16.0.0/12",
-  "192.168.0.0/16",
-  "224.0.0.0/4",
-  "240.0.0.0/4",
-  "255.255.255.255/32",
-  "::/128",
-  "::1/128",
-  "fc00::/7",
-  "fe80::/10",
-  "ff00::/8",
-].map(parsePrefix);
-
-/**
- * True for a non-public address as sing-box's `ip_is_private` sees it: unspecified, loopback,
- * private (RFC 1918, RFC 4193), shared (RFC 6598), link-local, multicast and broadcast.
- */
-export function isPrivateIp(addr: Uint8Array): boolean {
-  const a = unmapIp(addr);
-  return PRIVATE_PREFIXES.some((p) => prefixContains(p, a));
-}

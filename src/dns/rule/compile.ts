@@ -1,0 +1,253 @@
+/**
+ * Compiles DNS rules (spec sing-box.md §3.3–§3.4) from validated options, reusing the route rule
+ * items of `src/route/rule/`. A rule with response address filters (`ip_cidr`,
+ * `ip_is_private`, `ip_accept_any`, a rule-set with `ip_cidr`) gets two matchers: `pre` ignores
+ * those items and selects the rule before the exchange; `full` checks the response addresses
+ * (sing-box `Match` with `IgnoreDestinationIPCIDRMatch` and `MatchAddressLimit`).
+ *
+ * @module
+ */
+import { ConfigError } from "../../common/errors.ts";
+import type { Logger } from "../../common/log.ts";
+import { AuthUserItem } from "../../route/rule/auth_user.ts";
+import { CidrItem } from "../../route/rule/cidr.ts";
+import {
+  DefaultMatcher,
+  LogicalMatcher,
+  type Matcher,
+  type RuleGroups,
+} from "../../route/rule/default_rule.ts";
+import { DomainItem } from "../../route/rule/domain.ts";
+import { DomainKeywordItem } from "../../route/rule/domain_keyword.ts";
+import { DomainRegexItem } from "../../route/rule/domain_regex.ts";
+import { InboundItem } from "../../route/rule/inbound.ts";
+import { IpIsPrivateItem } from "../../route/rule/ip_is_private.ts";
+import type { RuleItem } from "../../route/rule/item.ts";
+import { NetworkItem } from "../../route/rule/network.ts";
+import { PortItem } from "../../route/rule/port.ts";
+import { SniffedItem } from "../../route/rule/protocol.ts";
+import type { DomainStrategy, QueryOptions } from "../client.ts";
+import type { DnsRecord } from "../message.ts";
+import type { DnsRuleOptions, InnerDnsRule } from "../options.ts";
+import { RCODE } from "../wire.ts";
+import { parseZoneRecord } from "./record.ts";
+import {
+  ClashModeItem,
+  IpAcceptAnyItem,
+  NeverItem,
+  QueryIpVersionItem,
+  QueryTypeItem,
+  RuleSetItem,
+  type RuleSetMatcher,
+} from "./items.ts";
+
+/** What a DNS rule does once it matches. */
+export type DnsRuleAction =
+  | { type: "route"; server: string; options: QueryOptions }
+  | { type: "route-options"; options: QueryOptions }
+  | { type: "reject"; method: "default" | "drop"; noDrop: boolean }
+  | { type: "predefined"; rcode: number; answer: DnsRecord[]; ns: DnsRecord[]; extra: DnsRecord[] };
+
+/** A compiled DNS rule. */
+export interface DnsRule {
+  /** Selects the rule before the exchange (address filters ignored). */
+  pre: Matcher;
+  /** Checks the response addresses (address filters included). */
+  full: Matcher;
+  /** True when the rule filters on response addresses. */
+  addressLimit: boolean;
+  action: DnsRuleAction;
+  path: string;
+}
+
+/** What compiling needs from the rest of the program. */
+export interface DnsRuleContext {
+  /** Does a DNS server with this tag exist? */
+  hasServer(tag: string): boolean;
+  /** Resolves rule-set tags; unknown tags are a config error. */
+  ruleSet?(tag: string): RuleSetMatcher | undefined;
+  /** Current Clash mode for `clash_mode`. @default {() => "Rule"} */
+  clashMode?: () => string;
+  logger?: Logger;
+}
+
+const PLATFORM_KEYS = [
+  "geosite",
+  "geoip",
+  "source_geoip",
+  "process_name",
+  "process_path",
+  "process_path_regex",
+  "package_name",
+  "user",
+  "user_id",
+  "network_type",
+  "network_is_expensive",
+  "network_is_constrained",
+  "wifi_ssid",
+  "wifi_bssid",
+  "outbound",
+] as const;
+
+const RCODES: Record<string, number> = { ...RCODE };
+
+type DefaultDnsRule = Exclude<InnerDnsRule, { type: "logical" }>;
+
+interface Compiled {
+  pre: Matcher;
+  full: Matcher;
+  addressLimit: boolean;
+}
+
+function compileDefault(o: DefaultDnsRule, path: string, ctx: DnsRuleContext): Compiled {
+  const g: RuleGroups = {
+    sourceAddress: [],
+    sourcePort: [],
+    destinationAddress: [],
+    destinationPort: [],
+    other: [],
+  };
+  const addressItems: RuleItem[] = [];
+  let addressLimit = false;
+  if (o.inbound?.length) g.other.push(new InboundItem(o.inbound));
+  if (o.ip_version !== undefined) g.other.push(new QueryIpVersionItem(o.ip_version));
+  if (o.query_type?.length) {
+    try {
+      g.other.push(new QueryTypeItem(o.query_type));
+    } catch (e) {
+      throw new ConfigError(`${path}.query_type`, (e as Error).message);
+    }
+  }
+  if (o.network?.length) g.other.push(new NetworkItem(o.network));
+  if (o.auth_user?.length) g.other.push(new AuthUserItem(o.auth_user));
+  if (o.protocol?.length) g.other.push(new SniffedItem("protocol", o.protocol));
+  if (o.domain?.length || o.domain_suffix?.length) {
+    g.destinationAddress.push(new DomainItem(o.domain ?? [], o.domain_suffix ?? []));
+  }
+  if (o.domain_keyword?.length) g.destinationAddress.push(new DomainKeywordItem(o.domain_keyword));
+  if (o.domain_regex?.length) {
+    g.destinationAddress.push(new DomainRegexItem(o.domain_regex, `${path}.domain_regex`));
+  }
+  if (o.ip_cidr?.length) addressItems.push(new CidrItem(o.ip_cidr, false, `${path}.ip_cidr`));
+  if (o.ip_is_private) addressItems.push(new IpIsPrivateItem(false));
+  if (o.ip_accept_any) addressItems.push(new IpAcceptAnyItem());
+  if (o.source_ip_cidr?.length) {
+    g.sourceAddress.push(new CidrItem(o.source_ip_cidr, true, `${path}.source_ip_cidr`));
+  }
+  if (o.source_ip_is_private) g.sourceAddress.push(new IpIsPrivateItem(true));
+  if (o.source_port?.length || o.source_port_range?.length) {
+    g.sourcePort.push(
+      new PortItem(true, o.source_port ?? [], o.source_port_range ?? [], `${path}.source_port_range`),
+    );
+  }
+  if (o.port?.length || o.port_range?.length) {
+    g.destinationPort.push(new PortItem(false, o.port ?? [], o.port_range ?? [], `${path}.port_range`));
+  }
+  if (o.clash_mode !== undefined) {
+    g.other.push(new ClashModeItem(o.clash_mode, ctx.clashMode ?? (() => "Rule")));
+  }
+  if (o.rule_set?.length) {
+    const sets = o.rule_set.map((tag, i) => {
+      const set = ctx.ruleSet?.(tag);
+      if (!set) throw new ConfigError(`${path}.rule_set[${i}]`, `rule-set "${tag}" not found`);
+      return set;
+    });
+    const matchSource = o.rule_set_ip_cidr_match_source ?? o.rule_set_ipcidr_match_source ?? false;
+    g.other.push(new RuleSetItem(o.rule_set, () => sets, matchSource));
+    if (!matchSource && sets.some((s) => s.hasDestinationIpCidr)) addressLimit = true;
+  }
+  for (const key of PLATFORM_KEYS) {
+    const value = (o as Record<string, unknown>)[key];
+    if (value === undefined || value === false || (Array.isArray(value) && value.length === 0)) continue;
+    ctx.logger?.warn(`${path}.${key}: rule item is not available on this platform; the rule never matches`);
+    g.other.push(new NeverItem(key));
+  }
+  const invert = o.invert ?? false;
+  const pre = new DefaultMatcher(g, invert);
+  if (!addressItems.length) return { pre, full: pre, addressLimit };
+  const full = new DefaultMatcher(
+    { ...g, destinationAddress: [...g.destinationAddress, ...addressItems] },
+    invert,
+  );
+  return { pre, full, addressLimit: true };
+}
+
+function compileInner(o: InnerDnsRule, path: string, ctx: DnsRuleContext): Compiled {
+  if (o.type === "logical") {
+    const subs = o.rules.map((r, i) => compileInner(r, `${path}.rules[${i}]`, ctx));
+    return {
+      pre: new LogicalMatcher(o.mode, subs.map((s) => s.pre), o.invert ?? false),
+      full: new LogicalMatcher(o.mode, subs.map((s) => s.full), o.invert ?? false),
+      addressLimit: subs.some((s) => s.addressLimit),
+    };
+  }
+  return compileDefault(o, path, ctx);
+}
+
+function queryOptions(o: DnsRuleOptions): QueryOptions {
+  const out: QueryOptions = {};
+  if (o.strategy) out.strategy = o.strategy as DomainStrategy;
+  if (o.disable_cache) out.disableCache = true;
+  if (o.rewrite_ttl !== undefined) out.rewriteTtl = o.rewrite_ttl;
+  if (o.client_subnet) out.clientSubnet = o.client_subnet;
+  return out;
+}
+
+function records(list: string[] | undefined, path: string): DnsRecord[] {
+  return (list ?? []).map((text, i) => {
+    try {
+      return parseZoneRecord(text);
+    } catch (e) {
+      throw new ConfigError(`${path}[${i}]`, (e as Error).message);
+    }
+  });
+}
+
+/**
+ * Compiles one DNS rule.
+ *
+ * @throws {ConfigError} If a value is invalid or a server or rule-set tag is unknown
+ */
+export function compileDnsRule(o: DnsRuleOptions, path: string, ctx: DnsRuleContext): DnsRule {
+  const compiled = compileInner(o as InnerDnsRule, path, ctx);
+  let action: DnsRuleAction;
+  switch (o.action ?? "route") {
+    case "route":
+      if (!o.server) throw new ConfigError(`${path}.server`, 'missing server for action "route"');
+      if (!ctx.hasServer(o.server)) {
+        throw new ConfigError(`${path}.server`, `DNS server "${o.server}" not found`);
+      }
+      action = { type: "route", server: o.server, options: queryOptions(o) };
+      break;
+    case "route-options":
+      action = { type: "route-options", options: queryOptions(o) };
+      break;
+    case "reject":
+      action = { type: "reject", method: o.method ?? "default", noDrop: o.no_drop ?? false };
+      break;
+    case "predefined":
+      action = {
+        type: "predefined",
+        rcode: RCODES[o.rcode ?? "NOERROR"],
+        answer: records(o.answer, `${path}.answer`),
+        ns: records(o.ns, `${path}.ns`),
+        extra: records(o.extra, `${path}.extra`),
+      };
+      break;
+  }
+  return { ...compiled, action, path };
+}
+
+/** Prints a DNS action for logs (`route(local)`, `reject`, `predefined(NXDOMAIN)`). */
+export function formatDnsAction(a: DnsRuleAction): string {
+  switch (a.type) {
+    case "route":
+      return `route(${a.server})`;
+    case "route-options":
+      return "route-options";
+    case "reject":
+      return a.method === "drop" ? "reject(drop)" : "reject";
+    case "predefined":
+      return `predefined(${Object.keys(RCODES).find((k) => RCODES[k] === a.rcode)})`;
+  }
+}
