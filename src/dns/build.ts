@@ -179,7 +179,7 @@ function extra(type: string, o: ExtraTransportOptions, path: string, ctx: DnsBui
  */
 export function buildDnsRouter(options: DnsOptions, ctx: DnsBuildContext = {}): DnsRouter {
   const transports = new Map<string, DnsTransport>();
-  let router: DnsRouter | undefined;
+  const ref: { router?: DnsRouter } = {};
   const servers = options.servers ?? [];
   const legacyFakeip = options.fakeip;
   servers.forEach((server, i) => {
@@ -188,7 +188,7 @@ export function buildDnsRouter(options: DnsOptions, ctx: DnsBuildContext = {}): 
     if (transports.has(tag)) throw new ConfigError(`${path}.tag`, `duplicate DNS server tag "${tag}"`);
     const resolverTag = resolverOf(server);
     const lookupServer = (): ServerResolver | undefined =>
-      resolverTag ? (host) => router!.lookup(host, { server: resolverTag }) : undefined;
+      resolverTag ? (host) => ref.router!.lookup(host, { server: resolverTag }) : undefined;
     transports.set(tag, createTransport(server, path, ctx, lookupServer, legacyFakeip));
   });
   if (!transports.size) transports.set("local", new LocalTransport({ tag: "local" }));
@@ -217,7 +217,7 @@ export function buildDnsRouter(options: DnsOptions, ctx: DnsBuildContext = {}): 
     clientSubnet: options.client_subnet,
     clock: ctx.clock,
   });
-  router = new DnsRouter({
+  const router = new DnsRouter({
     client,
     transports,
     rules,
@@ -227,6 +227,7 @@ export function buildDnsRouter(options: DnsOptions, ctx: DnsBuildContext = {}): 
     logger: ctx.logger,
     clock: ctx.clock,
   });
+  ref.router = router;
   return router;
 }
 

@@ -26,7 +26,7 @@ import {
   FLAG,
   messageToAddresses,
 } from "./message.ts";
-import { type DnsMatchContext } from "./rule/items.ts";
+import type { DnsMatchContext } from "./rule/items.ts";
 import { type DnsRule, formatDnsAction } from "./rule/compile.ts";
 import type { DnsTransport } from "./transport.ts";
 import type { FakeIpTransport } from "./transports/fakeip.ts";
