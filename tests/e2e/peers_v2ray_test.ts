@@ -26,6 +26,7 @@ Deno.test({
       ss: freePort(),
       ssc: freePort(),
       ws: freePort(),
+      ssws: freePort(),
     };
     const v2 = await startPeer(
       "v2ray",
@@ -74,6 +75,14 @@ Deno.test({
             settings: { clients: [{ id: UUID, alterId: 0 }] },
             streamSettings: { network: "ws", wsSettings: { path: "/ws" } },
           },
+          {
+            // What v2ray-plugin's server mode is: Shadowsocks inside a WebSocket.
+            listen: "127.0.0.1",
+            port: p.ssws,
+            protocol: "shadowsocks",
+            settings: { method: "aes-128-gcm", password: "sspass" },
+            streamSettings: { network: "ws", wsSettings: { path: "/ssws" } },
+          },
         ],
         outbounds: [{ protocol: "freedom" }],
       },
@@ -110,6 +119,14 @@ Deno.test({
         method: "chacha20-ietf-poly1305",
         password: "sspass",
       }, true],
+      ["ss-v2ray-plugin", {
+        type: "shadowsocks",
+        server_port: p.ssws,
+        method: "aes-128-gcm",
+        password: "sspass",
+        plugin: "v2ray-plugin",
+        plugin_opts: "path=/ssws;host=localhost",
+      }, false],
       [
         "vmess-ws",
         { type: "vmess", server_port: p.ws, uuid: UUID, transport: { type: "ws", path: "/ws" } },
