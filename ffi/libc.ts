@@ -150,6 +150,8 @@ const EPOCH_BASE_S = BigInt(Math.floor(Date.now() / 1000) - 86400);
  * kernel packet timestamps (SO_TIMESTAMPNS), so send and receive times of a probe are comparable.
  */
 export function realtimeNs(): number {
+  // elsewhere (macOS, Windows) captures are stamped in user space with this same clock
+  if (Deno.build.os !== "linux") return Math.round(performance.now() * 1e6);
   libc().clock_gettime(0, tsBuf);
   return timespecNs(tsView, 0);
 }

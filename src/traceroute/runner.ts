@@ -34,6 +34,7 @@ function spec(p: TracerouteParams, target: string, port: number, deps: RunnerDep
     timeoutMs: p.timeoutMs,
     delayMs: p.delayMs,
     earlyFinish: p.earlyFinish ?? true,
+    useDriver: p.useWindowsDriver,
     log: (m) => deps.log?.("trace", m),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { OSError } from "../errors.ts";
 import { formatIP, parseIP } from "../packets/addr.ts";
+import { type DgramSocket, localAddrFor } from "../../../ffi/dgram_socket.ts";
 import type { ProbeEndpoints } from "../probe/types.ts";
 import { type ProbeResponse, toHops } from "../scheduler.ts";
 import type { RunOutcome, RunSpec } from "./spec.ts";
@@ -56,4 +57,31 @@ export function outcome(
     },
     destRtt: dest ? dest.rtt : null,
   };
+}
+
+/** A reserved local endpoint for a run. `socket` holds the port until closed. */
+export interface LocalEndpoint {
+  addr: Uint8Array;
+  port: number;
+  /** Linux: the FFI socket (usable for unprivileged probing); elsewhere a node:dgram socket. */
+  socket?: DgramSocket | { close(): void };
+}
+
+/**
+ * Finds the local address the OS uses to reach `target`:`port` with a connected UDP "dial".
+ * With `keep` the socket stays open, reserving the source port, and the caller closes it.
+ */
+export async function localEndpoint(target: Uint8Array, port: number, keep = false): Promise<LocalEndpoint> {
+  if (Deno.build.os === "linux") return localAddrFor(target, port, keep);
+  const { createSocket } = await import("node:dgram");
+  const s = createSocket(target.length === 16 ? "udp6" : "udp4");
+  await new Promise<void>((resolve, reject) => {
+    s.once("error", reject);
+    s.connect(port, formatIP(target), () => resolve());
+  });
+  const a = s.address();
+  const local = { addr: parseIP(a.address)!, port: a.port };
+  if (keep) return { ...local, socket: { close: () => s.close() } };
+  s.close();
+  return local;
 }

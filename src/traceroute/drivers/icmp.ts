@@ -4,13 +4,12 @@
  *
  * @module
  */
-import { localAddrFor } from "../../../ffi/dgram_socket.ts";
 import { IcmpProbe, nextEchoId } from "../probe/icmp.ts";
 import { icmpFilter } from "../packets/cbpf.ts";
 import { tracerouteParallel } from "../scheduler.ts";
 import { wrap } from "../errors.ts";
 import { formatIP } from "../packets/addr.ts";
-import { endpoints, ipBytes, isPermissionError, outcome } from "./common.ts";
+import { endpoints, ipBytes, isPermissionError, localEndpoint, outcome } from "./common.ts";
 import { openPacketIO, type PacketIO, timestampsReady } from "./platform.ts";
 import { QueueDriver } from "./queue_driver.ts";
 import type { RunOutcome, RunSpec } from "./spec.ts";
@@ -28,7 +27,7 @@ export async function runIcmp(spec: RunSpec): Promise<RunOutcome> {
 async function runIcmpInner(spec: RunSpec): Promise<RunOutcome> {
   const target = ipBytes(spec.target);
   // the reference reports the port of a throw-away UDP dial to target:80
-  const local = localAddrFor(target, 80);
+  const local = await localEndpoint(target, 80);
   const codec = new IcmpProbe(endpoints(local.addr, 0, spec.target, 0), nextEchoId());
   let io: PacketIO | null = null;
   const driver = new QueueDriver((ttl) => io!.send(codec.buildProbe(ttl), target));
@@ -36,9 +35,9 @@ async function runIcmpInner(spec: RunSpec): Promise<RunOutcome> {
     io = openPacketIO(target.length === 16, icmpFilter(), (p, t) => {
       const m = codec.match(p);
       if (m) driver.pushMatch(m, t);
-    });
+    }, { local: local.addr, useDriver: spec.useDriver, driverFilter: { type: "icmp" } });
   } catch (e) {
-    if (!isPermissionError(e)) throw e;
+    if (!isPermissionError(e) || Deno.build.os !== "linux") throw e;
     spec.log(`raw sockets refused (${(e as Error).message}), using an ICMP datagram socket`);
     return await runIcmpUnprivileged(spec, e as Error);
   }

@@ -7,10 +7,14 @@
  * @module
  */
 import { PacketCapture, RawSender, timestampsReady } from "../../../ffi/packet_socket.ts";
+import { BpfDevice, DarwinRawSender } from "../../../ffi/darwin_bpf.ts";
+import { DdnpmHandle, driverFilters, type DriverFilterSpec } from "../../../ffi/windows_ddnpm.ts";
+import { realtimeNs } from "../../../ffi/libc.ts";
+import { canonicalIP, formatIP, isLoopbackIP } from "../packets/addr.ts";
 
 export { timestampsReady };
 import type { BpfInsn } from "../packets/cbpf.ts";
-import { type ParsedPacket, parsePacket } from "../packets/frame.ts";
+import { linkTypeFromDLT, type ParsedPacket, parseFrame, parsePacket } from "../packets/frame.ts";
 
 /** Raw send plus capture for one run. */
 export interface PacketIO {
@@ -24,14 +28,41 @@ export interface PacketIO {
 /** Receives parsed packets (TCP or ICMP only) with their capture time. */
 export type ParsedHandler = (p: ParsedPacket, timeNs: number) => void;
 
+/** Where the run's packets go: its local address (picks the macOS capture interface). */
+export interface PacketIOOptions {
+  local?: Uint8Array;
+  /** Windows: use the ddnpm driver for send and capture. */
+  useDriver?: boolean;
+  /** Windows driver capture kind (the driver filters in the kernel; BPF programs are Linux-only). */
+  driverFilter?: DriverFilterSpec;
+}
+
 /**
  * Opens raw send and filtered capture for an IPv4 (`v6` false) or IPv6 run.
  * @throws {OSError} EPERM/EACCES when raw sockets are refused (the caller may go unprivileged).
  */
-export function openPacketIO(v6: boolean, filter: BpfInsn[], onPacket: ParsedHandler): PacketIO {
-  if (Deno.build.os !== "linux") {
-    throw new Error(`raw packet I/O is not available on ${Deno.build.os} in this build`);
+export function openPacketIO(
+  v6: boolean,
+  filter: BpfInsn[],
+  onPacket: ParsedHandler,
+  opts: PacketIOOptions = {},
+): PacketIO {
+  switch (Deno.build.os) {
+    case "linux":
+      return openLinux(v6, filter, onPacket);
+    case "darwin":
+      return openDarwin(onPacket, opts);
+    case "windows":
+      if (opts.useDriver) return openDdnpm(onPacket, opts);
+      throw new Error(
+        "raw sockets without the driver are not available in this Windows build; use --windows-driver",
+      );
+    default:
+      throw new Error(`raw packet I/O is not available on ${Deno.build.os}`);
   }
+}
+
+function openLinux(v6: boolean, filter: BpfInsn[], onPacket: ParsedHandler): PacketIO {
   const sender = new RawSender(v6);
   let capture: PacketCapture;
   try {
@@ -49,6 +80,60 @@ export function openPacketIO(v6: boolean, filter: BpfInsn[], onPacket: ParsedHan
     close: () => {
       capture.close();
       sender.close();
+    },
+  };
+}
+
+/** The interface holding `local` (macOS binds /dev/bpf to it); loopback for loopback. */
+function interfaceFor(local: Uint8Array | undefined): string {
+  const text = local ? formatIP(local) : "";
+  if (!text || isLoopbackIP(text)) return "lo0";
+  const hit = Deno.networkInterfaces().find((i) => canonicalIP(i.address) === text);
+  if (!hit) throw new Error(`deviceForTarget found no interface with address ${text}`);
+  return hit.name;
+}
+
+function openDarwin(onPacket: ParsedHandler, opts: PacketIOOptions): PacketIO {
+  const sender = new DarwinRawSender();
+  const dev = new BpfDevice(interfaceFor(opts.local));
+  const link = linkTypeFromDLT(dev.dlt) ?? "ethernet";
+  let open = true;
+  (async () => {
+    while (open) {
+      for (const rec of await dev.read()) {
+        const p = parseFrame(rec.frame, link);
+        if (p) onPacket(p, realtimeNs());
+      }
+    }
+  })().catch(() => {});
+  return {
+    send: (p, dst) => sender.send(p, dst),
+    setFilter: () => {}, // no kernel filter on macOS: the probe codecs filter in user space
+    close: () => {
+      open = false;
+      dev.close();
+      sender.close();
+    },
+  };
+}
+
+function openDdnpm(onPacket: ParsedHandler, opts: PacketIOOptions): PacketIO {
+  const h = new DdnpmHandle();
+  h.setFilters(driverFilters(opts.driverFilter ?? { type: "icmp" }));
+  let open = true;
+  (async () => {
+    while (open) {
+      const pkt = await h.read();
+      const p = pkt && parsePacket(pkt);
+      if (p) onPacket(p, realtimeNs());
+    }
+  })().catch(() => {});
+  return {
+    send: (p) => h.write(p),
+    setFilter: () => {},
+    close: () => {
+      open = false;
+      h.close();
     },
   };
 }

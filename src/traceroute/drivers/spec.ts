@@ -18,6 +18,8 @@ export interface RunSpec {
   delayMs: number;
   /** End parallel runs as soon as every TTL up to the destination answered. */
   earlyFinish: boolean;
+  /** Windows: packet I/O through the ddnpm driver. */
+  useDriver?: boolean;
   signal?: AbortSignal;
   /** Trace-level log sink (no-op unless verbose). */
   log: (msg: string) => void;

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { localAddrFor } from "../../../ffi/dgram_socket.ts";
 import { allocIdBase, TcpSynProbe } from "../probe/tcp_syn.ts";
 import { SackProbe, sackStateFromSynAck } from "../probe/sack.ts";
 import type { ParsedPacket } from "../packets/frame.ts";
@@ -13,7 +12,7 @@ import { formatIP } from "../packets/addr.ts";
 import { TCP_FLAG } from "../packets/transport.ts";
 import { tracerouteParallel, tracerouteSerial } from "../scheduler.ts";
 import { classifyError, OSError, SackNotSupportedError, wrap } from "../errors.ts";
-import { endpoints, ipBytes, outcome } from "./common.ts";
+import { endpoints, ipBytes, localEndpoint, outcome } from "./common.ts";
 import { openPacketIO, type PacketIO, timestampsReady } from "./platform.ts";
 import { QueueDriver } from "./queue_driver.ts";
 import type { RunOutcome, RunSpec } from "./spec.ts";
@@ -29,7 +28,7 @@ function randomU32(): number {
 export async function runTcpSyn(spec: RunSpec): Promise<RunOutcome> {
   const target = ipBytes(spec.target);
   if (target.length !== 4) throw new Error("failed to create TCP filter: IPv6 is not supported");
-  const local = localAddrFor(target, spec.port);
+  const local = await localEndpoint(target, spec.port);
   // reserve the source port with a listener, as the reference does
   const listener = Deno.listen({ hostname: "0.0.0.0", port: 0 });
   try {
@@ -49,6 +48,17 @@ export async function runTcpSyn(spec: RunSpec): Promise<RunOutcome> {
       (p, t) => {
         const m = codec.match(p);
         if (m) driver.pushMatch(m, t);
+      },
+      {
+        local: local.addr,
+        useDriver: spec.useDriver,
+        driverFilter: {
+          type: "tcp",
+          local: local.addr,
+          localPort: lport,
+          remote: target,
+          remotePort: spec.port,
+        },
       },
     );
     try {
@@ -93,7 +103,11 @@ async function runSackInner(spec: RunSpec): Promise<RunOutcome> {
   if (target.length !== 4) {
     throw new Error("invalid sack driver params: SACK traceroute does not support IPv6");
   }
-  const local = localAddrFor(target, spec.port);
+  if (Deno.build.os === "windows" && !spec.useDriver) {
+    // the raw-socket path must close its reserved ports, so the real connection cannot be used
+    throw new SackNotSupportedError("SACK traceroute is not supported on this platform");
+  }
+  const local = await localEndpoint(target, spec.port);
   const localText = formatIP(local.addr);
   let lport = -1;
   let codec: SackProbe | null = null;
@@ -115,6 +129,11 @@ async function runSackInner(spec: RunSpec): Promise<RunOutcome> {
       } catch (e) {
         driver.pushFatal(e);
       }
+    },
+    {
+      local: local.addr,
+      useDriver: spec.useDriver,
+      driverFilter: { type: "synack", remote: target, remotePort: spec.port },
     },
   );
   const isOurSynAck = (p: ParsedPacket) =>

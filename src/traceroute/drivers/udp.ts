@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { localAddrFor } from "../../../ffi/dgram_socket.ts";
+import type { DgramSocket } from "../../../ffi/dgram_socket.ts";
 import { UdpProbe } from "../probe/udp.ts";
 import { icmpFilter } from "../packets/cbpf.ts";
 import { tracerouteParallel } from "../scheduler.ts";
 import { wrap } from "../errors.ts";
 import { formatIP } from "../packets/addr.ts";
-import { endpoints, ipBytes, isPermissionError, outcome } from "./common.ts";
+import { endpoints, ipBytes, isPermissionError, localEndpoint, outcome } from "./common.ts";
 import { openPacketIO, type PacketIO, timestampsReady } from "./platform.ts";
 import { QueueDriver } from "./queue_driver.ts";
 import type { RunOutcome, RunSpec } from "./spec.ts";
@@ -28,7 +28,7 @@ export async function runUdp(spec: RunSpec): Promise<RunOutcome> {
 
 async function runUdpInner(spec: RunSpec): Promise<RunOutcome> {
   const target = ipBytes(spec.target);
-  const local = localAddrFor(target, spec.port, true);
+  const local = await localEndpoint(target, spec.port, true);
   const reserve = local.socket!;
   try {
     const codec = new UdpProbe(endpoints(local.addr, local.port, spec.target, spec.port));
@@ -38,11 +38,14 @@ async function runUdpInner(spec: RunSpec): Promise<RunOutcome> {
       io = openPacketIO(target.length === 16, icmpFilter(), (p, t) => {
         const m = codec.match(p);
         if (m) driver.pushMatch(m, t);
-      });
+      }, { local: local.addr, useDriver: spec.useDriver, driverFilter: { type: "udp" } });
     } catch (e) {
-      if (!isPermissionError(e)) throw e;
+      if (!isPermissionError(e) || Deno.build.os !== "linux") throw e;
       spec.log(`raw sockets refused (${(e as Error).message}), using a UDP socket with IP_RECVERR`);
-      return await runUdpUnprivileged(spec, reserve, { ip: formatIP(local.addr), port: local.port });
+      return await runUdpUnprivileged(spec, reserve as DgramSocket, {
+        ip: formatIP(local.addr),
+        port: local.port,
+      });
     }
     try {
       await timestampsReady();
