@@ -10,6 +10,7 @@ import { registerCheck } from "./check.ts";
 import { registerFormat } from "./format.ts";
 import { registerGenerate } from "./generate.ts";
 import { registerPaniq } from "./paniq.ts";
+import { registerRuleSet } from "./rule_set.ts";
 import { registerRun } from "./run.ts";
 import { registerVersion } from "./version.ts";
 import { registerTrace } from "./trace.ts";
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
     registerCheck,
     registerFormat,
     registerGenerate,
+    registerRuleSet,
     registerVersion,
     registerTrace,
     registerTraceServer,
