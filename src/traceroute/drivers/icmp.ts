@@ -39,7 +39,7 @@ async function runIcmpInner(spec: RunSpec): Promise<RunOutcome> {
   } catch (e) {
     if (!isPermissionError(e) || Deno.build.os !== "linux") throw e;
     spec.log(`raw sockets refused (${(e as Error).message}), using an ICMP datagram socket`);
-    return await runIcmpUnprivileged(spec, e as Error);
+    return await runIcmpUnprivileged(spec, e as Error, { ip: formatIP(local.addr), port: local.port });
   }
   try {
     await timestampsReady();

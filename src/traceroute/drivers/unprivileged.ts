@@ -46,7 +46,11 @@ function echoRequest(v6: boolean, ttl: number): Uint8Array {
  * ICMP run over a ping socket.
  * @throws {OSError} The raw-socket error, with the ping-socket refusal as cause, when both are refused.
  */
-export async function runIcmpUnprivileged(spec: RunSpec, rawError: Error): Promise<RunOutcome> {
+export async function runIcmpUnprivileged(
+  spec: RunSpec,
+  rawError: Error,
+  source: { ip: string; port: number },
+): Promise<RunOutcome> {
   const target = ipBytes(spec.target);
   const v6 = target.length === 16;
   let sock: DgramSocket;
@@ -65,7 +69,6 @@ export async function runIcmpUnprivileged(spec: RunSpec, rawError: Error): Promi
   try {
     sock.connect(target, 0);
     sock.enableRecvErr();
-    const local = sock.localAddr();
     const te = v6 ? ICMP.V6_TIME_EXCEEDED : ICMP.V4_TIME_EXCEEDED;
     const reply = v6 ? ICMP.V6_ECHO_REPLY : ICMP.V4_ECHO_REPLY;
     const driver = new QueueDriver((ttl) => {
@@ -85,8 +88,8 @@ export async function runIcmpUnprivileged(spec: RunSpec, rawError: Error): Promi
       },
     );
     const probes = await tracerouteParallel(driver, schedule(spec));
-    // the reference reports a throw-away UDP dial's port; a ping socket's "port" is its echo id
-    return outcome(spec, { ip: formatIP(local.addr), port: local.port }, 0, probes);
+    // like the raw path, report the throw-away UDP dial's address and port
+    return outcome(spec, source, 0, probes);
   } finally {
     sock.close();
   }
