@@ -138,6 +138,7 @@ export class Box {
    * @throws {Error} Prefixed with the stage and service, e.g. `start inbound/mixed[in]: Address in use`
    */
   async start(): Promise<void> {
+    const t0 = performance.now();
     const started: { close?(): Promise<void> }[] = [];
     try {
       for (const o of this.outbounds.values()) {
@@ -160,7 +161,7 @@ export class Box {
       for (const s of started.reverse()) await s.close?.().catch(() => {});
       throw e;
     }
-    this.#logger.info("sing-box compatible service started");
+    this.#logger.info(`switchyard started (${((performance.now() - t0) / 1000).toFixed(2)}s)`);
   }
 
   /** Stops accepting new connections; established ones keep running. */

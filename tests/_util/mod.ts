@@ -42,11 +42,12 @@ export async function waitForPort(port: number, timeoutMs = 15_000, hostname = "
 /** Body served by the origin at `/hello.txt`. */
 export const HELLO = "hello-from-origin\n";
 
-/** A local HTTP origin: `/hello.txt` and `/bytes?n=N` (N zero bytes), plus `/echo-headers`. */
+/** A local HTTP origin: `/hello.txt`, `/bytes?n=N` (N zero bytes), `/echo-headers`, `/remote` (client IP). */
 export function startOrigin(): { port: number; close(): Promise<void> } {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req, info) => {
     const url = new URL(req.url);
     if (url.pathname === "/hello.txt") return new Response(HELLO);
+    if (url.pathname === "/remote") return new Response(info.remoteAddr.hostname);
     if (url.pathname === "/echo-headers") return Response.json(Object.fromEntries(req.headers));
     if (url.pathname === "/bytes") {
       const n = Number(url.searchParams.get("n") ?? "0");

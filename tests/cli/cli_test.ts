@@ -37,6 +37,32 @@ Deno.test("check exits 0 on a valid config and 1 with the JSON path on a bad one
   }
 });
 
+Deno.test("log.output writes sing-box formatted lines with timestamps to the file", async () => {
+  const port = freePort();
+  const dir = await Deno.makeTempDir({ prefix: "switchyard-log-" });
+  const sy = await startSwitchyard({
+    log: { level: "info", timestamp: true, output: `${dir}/box.log` },
+    inbounds: [{ type: "mixed", tag: "in", listen: "127.0.0.1", listen_port: port }],
+  }, [port]);
+  try {
+    await sy.stop();
+    const text = await Deno.readTextFile(`${dir}/box.log`);
+    assert(
+      /^[+-]\d{4} \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} INFO inbound\/mixed\[in\]: tcp server started at 127\.0\.0\.1:\d+$/m
+        .test(text),
+      text,
+    );
+    assertStringIncludes(text, "INFO switchyard started (");
+    assertEquals(
+      sy.output().includes("switchyard started"),
+      false,
+      "nothing on stderr when output is a file",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("run reports a busy port with the stage and inbound, and exits 1", async () => {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;

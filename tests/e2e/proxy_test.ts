@@ -229,14 +229,21 @@ Deno.test("socks outbound chains through real dante-server and microsocks (v5, v
       "user.privileged: root",
       "user.unprivileged: nobody",
       "client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }",
-      "socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: bind connect udpassociate }",
+      "socks pass {",
+      "  from: 127.0.0.0/8 to: 0.0.0.0/0",
+      "  command: bind connect udpassociate",
+      "  log: connect",
+      "}",
       "socks pass { from: 0.0.0.0/0 to: 127.0.0.0/8 command: bindreply udpreply }",
       "",
     ].join("\n"),
   );
   const dante = spawnDaemon("danted", ["-f", `${dir}/danted.conf`, "-N", "1"]);
   const micro = spawnDaemon("microsocks", ["-i", "127.0.0.1", "-p", String(microPort)]);
-  const [viaDante, viaDante4, viaMicro] = [freePort(), freePort(), freePort()];
+  const [viaDante, viaDante4, viaMicro, viaChain, viaBind, viaSelf4a, selfMixed] = Array.from(
+    { length: 7 },
+    freePort,
+  );
   let sy;
   try {
     await waitForPort(dantePort);
@@ -246,21 +253,38 @@ Deno.test("socks outbound chains through real dante-server and microsocks (v5, v
         { type: "mixed", tag: "via-dante", listen: "127.0.0.1", listen_port: viaDante },
         { type: "mixed", tag: "via-dante4", listen: "127.0.0.1", listen_port: viaDante4 },
         { type: "mixed", tag: "via-micro", listen: "127.0.0.1", listen_port: viaMicro },
+        { type: "mixed", tag: "via-chain", listen: "127.0.0.1", listen_port: viaChain },
+        { type: "mixed", tag: "via-bind", listen: "127.0.0.1", listen_port: viaBind },
+        { type: "mixed", tag: "via-self4a", listen: "127.0.0.1", listen_port: viaSelf4a },
+        { type: "mixed", tag: "self", listen: "127.0.0.1", listen_port: selfMixed },
       ],
       outbounds: [
         { type: "direct", tag: "direct" },
         { type: "socks", tag: "dante", server: "127.0.0.1", server_port: dantePort },
         { type: "socks", tag: "dante4", server: "127.0.0.1", server_port: dantePort, version: "4" },
         { type: "socks", tag: "micro", server: "127.0.0.1", server_port: microPort },
+        // microsocks reached through dante: switchyard → danted → microsocks → origin
+        {
+          type: "socks",
+          tag: "micro-via-dante",
+          server: "127.0.0.1",
+          server_port: microPort,
+          detour: "dante",
+        },
+        { type: "direct", tag: "bound", inet4_bind_address: "127.0.0.2" },
+        { type: "socks", tag: "self4a", server: "127.0.0.1", server_port: selfMixed, version: "4a" },
       ],
       route: {
         rules: [
           { inbound: ["via-dante"], outbound: "dante" },
           { inbound: ["via-dante4"], outbound: "dante4" },
           { inbound: ["via-micro"], outbound: "micro" },
+          { inbound: ["via-chain"], outbound: "micro-via-dante" },
+          { inbound: ["via-bind"], outbound: "bound" },
+          { inbound: ["via-self4a"], outbound: "self4a" },
         ],
       },
-    }, [viaDante, viaDante4, viaMicro]);
+    }, [viaDante, viaDante4, viaMicro, viaChain, viaBind, viaSelf4a, selfMixed]);
     const byName = `http://localhost:${origin.port}/hello.txt`;
     await t.step("socks5 outbound → danted", async () => {
       const r = await curl(["-x", `socks5h://127.0.0.1:${viaDante}`, byName]);
@@ -273,6 +297,28 @@ Deno.test("socks outbound chains through real dante-server and microsocks (v5, v
     await t.step("socks5 outbound → microsocks", async () => {
       const r = await curl(["-x", `http://127.0.0.1:${viaMicro}`, byName]);
       assertEquals(r.stdout, HELLO, r.stderr);
+    });
+    await t.step("detour chains one outbound through another (→ danted → microsocks)", async () => {
+      const r = await curl(["-x", `socks5h://127.0.0.1:${viaChain}`, byName]);
+      assertEquals(r.stdout, HELLO, r.stderr);
+      // danted logs each CONNECT; the hop to microsocks must have gone through it.
+      for (let i = 0; i < 40 && !dante.output().includes(`.${microPort}`); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assertStringIncludes(dante.output(), `127.0.0.1.${microPort}`);
+    });
+    await t.step("direct outbound binds inet4_bind_address", async () => {
+      const r = await curl([
+        "-x",
+        `socks5h://127.0.0.1:${viaBind}`,
+        `http://127.0.0.1:${origin.port}/remote`,
+      ]);
+      assertEquals(r.stdout, "127.0.0.2", r.stderr);
+    });
+    await t.step("socks outbound version 4a sends the domain to the server", async () => {
+      const r = await curl(["-x", `socks5h://127.0.0.1:${viaSelf4a}`, byName]);
+      assertEquals(r.stdout, HELLO, r.stderr);
+      assertStringIncludes(sy!.output(), "inbound/mixed[self]: inbound connection to localhost:");
     });
     await t.step("UDP through the socks outbound's association with danted", async () => {
       const r = await socks5UdpRoundTrip(
