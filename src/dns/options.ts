@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { dialFields, duration, listable, port } from "../config/common.ts";
 import { ruleMatchFields } from "../config/route.ts";
-import { tlsClientSchema } from "../config/tls_client.ts";
+import { outboundTlsSchema as tlsClientSchema } from "../transport/tls/config.ts";
 
 /** A domain strategy; `""` means as is. */
 export const domainStrategy = z.enum(["", "prefer_ipv4", "prefer_ipv6", "ipv4_only", "ipv6_only"], {

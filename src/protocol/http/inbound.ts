@@ -8,7 +8,8 @@ import { z } from "zod";
 import type { InboundContext } from "../../adapter/registry.ts";
 import type { Inbound } from "../../adapter/types.ts";
 import { listable, listenFields, userSchema } from "../../config/common.ts";
-import { loadServerTls, tlsServerSchema } from "../../config/tls_server.ts";
+import { inboundTlsSchema } from "../../transport/tls/config.ts";
+import { tlsServerConfig } from "../../transport/tls/server.ts";
 import { HandshakeReader } from "../../common/handshake_reader.ts";
 import { ListenerInbound, userTable } from "../../common/listener_inbound.ts";
 import { serveHttp } from "./server.ts";
@@ -23,7 +24,7 @@ export const httpInboundSchema = z.strictObject({
     error: "set_system_proxy is not supported by this build",
   })
     .optional(),
-  tls: tlsServerSchema.optional(),
+  tls: inboundTlsSchema.optional(),
 });
 
 /** Parsed options. */
@@ -52,7 +53,7 @@ class HttpInbound implements Inbound {
       logger: ctx.logger,
       users: userTable(this.#options.users),
     };
-    const tls = this.#options.tls?.enabled ? await loadServerTls(this.#options.tls) : undefined;
+    const tls = this.#options.tls?.enabled ? tlsServerConfig(this.#options.tls, `${ctx.tag}.tls`) : undefined;
     this.#inner = new ListenerInbound(
       "http",
       ctx,

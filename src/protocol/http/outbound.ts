@@ -8,8 +8,10 @@ import { z } from "zod";
 import type { OutboundContext } from "../../adapter/registry.ts";
 import type { Dialer, DialOptions, Outbound, PacketConn, Socksaddr, Stream } from "../../adapter/types.ts";
 import { dialFields, serverFields } from "../../config/common.ts";
-import { startTlsClient, tlsClientSchema } from "../../config/tls_client.ts";
+import { outboundTlsSchema } from "../../transport/tls/config.ts";
+import { dialTls, tlsClientConfig } from "../../transport/tls/client.ts";
 import { HandshakeReader } from "../../common/handshake_reader.ts";
+import type { Logger } from "../../common/log.ts";
 import { withPrefix, writeAll } from "../../common/prefixed_stream.ts";
 import { formatAddr } from "../../common/socks_addr.ts";
 import { decodeResponseHead, encodeBasicAuth, encodeRequestHead, type Header } from "./codec.ts";
@@ -23,7 +25,7 @@ export const httpOutboundSchema = z.strictObject({
   password: z.string().optional(),
   path: z.string().optional(),
   headers: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
-  tls: tlsClientSchema.optional(),
+  tls: outboundTlsSchema.optional(),
   ...dialFields,
 });
 
@@ -49,9 +51,11 @@ export class HttpOutbound implements Outbound {
   #dialer: Dialer;
   #o: HttpOutboundOptions;
   #server: Socksaddr;
+  #logger: Logger;
 
   constructor(ctx: OutboundContext, options: HttpOutboundOptions) {
     this.tag = ctx.tag;
+    this.#logger = ctx.logger;
     this.#o = options;
     this.#dialer = ctx.dialer(options);
     this.#server = { host: options.server, port: options.server_port };
@@ -59,9 +63,16 @@ export class HttpOutbound implements Outbound {
   }
 
   async dial(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
-    let conn: Stream = await this.#dialer.dial(this.#server, options);
+    const tls = this.#o.tls;
+    const conn: Stream = tls?.enabled
+      ? await dialTls(
+        this.#dialer,
+        this.#server,
+        await tlsClientConfig(tls, this.#server.host, this.#logger),
+        options,
+      )
+      : await this.#dialer.dial(this.#server, options);
     try {
-      if (this.#o.tls?.enabled) conn = await startTlsClient(conn, this.#o.tls, this.#server.host);
       const authority = formatAddr(destination);
       const headers: Header[] = [["Host", authority]];
       if (this.#o.username !== undefined) {
