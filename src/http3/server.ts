@@ -196,6 +196,10 @@ export function serveH3(options: ServeH3Options, handler: H3Handler): H3Server {
         if (!stopping) log.debug(`accept failed: ${e}`);
         break;
       }
+      if (stopping) {
+        incoming.refuse();
+        continue;
+      }
       // Never read incoming.remoteAddr and friends: in Deno 2.9 that consumes the connection.
       const task = (async () => {
         let quic: Deno.QuicConn;
@@ -221,7 +225,6 @@ export function serveH3(options: ServeH3Options, handler: H3Handler): H3Server {
       } catch {
         // already stopped
       }
-      await acceptLoop;
       const timeout = options.gracefulTimeout ?? 5000;
       await Promise.all([...conns].map(async (c) => {
         let timer: ReturnType<typeof setTimeout> | undefined;
@@ -233,7 +236,9 @@ export function serveH3(options: ServeH3Options, handler: H3Handler): H3Server {
         c.session.close(H3_ERROR.NO_ERROR, "shutdown");
       }));
       await Promise.all([...connTasks]);
+      // Closing the endpoint also ends the pending listener.incoming() (listener.stop() does not).
       endpoint.close();
+      await acceptLoop;
       finished.resolve();
     })();
 
