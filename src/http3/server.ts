@@ -38,6 +38,8 @@ export interface H3RequestInfo {
    * when the client has not allowed another push.
    */
   push(path: string, response: Response, init?: { headers?: HeadersInit }): boolean;
+  /** QPACK counters of this connection, for diagnostics and tests. */
+  qpackStats(): { encoderInserts: number; encoderAcknowledged: number; decoderInserts: number };
 }
 
 /** A request handler: web `Request` in, `Response` out. */
@@ -348,6 +350,11 @@ async function handleRequest(
       remoteAddr: conn.remoteAddr,
       streamId,
       push: (path, response, init) => push(conn, writer, streamId, new URL(path, url), response, init),
+      qpackStats: () => ({
+        encoderInserts: session.encoder.table.insertCount,
+        encoderAcknowledged: session.encoder.knownReceivedCount,
+        decoderInserts: session.decoder.table.insertCount,
+      }),
     };
     let response: Response;
     try {
