@@ -21,7 +21,8 @@ export interface RouteOptionsAction {
 export type RuleAction =
   | { type: "route"; outbound: string; options: RouteOptionsAction }
   | { type: "route-options"; options: RouteOptionsAction }
-  | { type: "reject"; method: "default" | "drop"; noDrop: boolean };
+  | { type: "reject"; method: "default" | "drop"; noDrop: boolean }
+  | { type: "sniff"; sniffers?: string[]; timeoutMs: number };
 
 /** Prints an action as sing-box does in logs and the Clash API (`route(direct)`, `reject`). */
 export function formatAction(a: RuleAction): string {
@@ -32,5 +33,7 @@ export function formatAction(a: RuleAction): string {
       return "route-options";
     case "reject":
       return a.method === "drop" ? "reject(drop)" : "reject";
+    case "sniff":
+      return a.sniffers?.length ? `sniff(${a.sniffers.join(",")})` : "sniff";
   }
 }

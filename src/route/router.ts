@@ -24,6 +24,14 @@ import { formatAction, type RouteOptionsAction } from "./action.ts";
 import type { Rule } from "./rule/compile.ts";
 import { matchContext } from "./rule/item.ts";
 import { ConnectionTracker } from "./tracker.ts";
+import { peekPackets, peekStream } from "./peek.ts";
+import {
+  newQuicSniffContext,
+  skipSniffPort,
+  sniffPacket,
+  type SniffResult,
+  sniffStream,
+} from "./sniff/mod.ts";
 
 /** Options of {@linkcode Router}. */
 export interface RouterOptions {
@@ -36,10 +44,22 @@ export interface RouterOptions {
   tcpIdleTimeoutMs?: number;
 }
 
-/** The routing decision for one connection. */
+/** Where matching resumes after a non-final step that needs I/O (sniff). */
+export interface MatchState {
+  /** Index of the next rule to test. */
+  index: number;
+  /** route-options accumulated so far. */
+  options: RouteOptionsAction;
+}
+
+/** The routing decision for one connection, or a sniff step to perform before continuing. */
 export type Decision =
   | { kind: "route"; outbound: Outbound; rule: string; options: RouteOptionsAction }
-  | { kind: "reject"; method: "default" | "drop"; rule: string };
+  | { kind: "reject"; method: "default" | "drop"; rule: string }
+  | { kind: "sniff"; sniffers?: string[]; timeoutMs: number; rule: string; next: MatchState };
+
+/** A decision that ends matching. */
+export type FinalDecision = Exclude<Decision, { kind: "sniff" }>;
 
 /** Within this window, more than DROP_THRESHOLD rejections switch `reject` to drop (§3.4). */
 const DROP_WINDOW_MS = 30_000;
@@ -62,17 +82,35 @@ export class Router implements ConnectionRouter {
     return this.#o.outbounds.get(tag);
   }
 
-  /** Matches the rules against `metadata` (pure apart from the reject-rate bookkeeping). */
-  decide(metadata: Metadata, now = performance.now()): Decision {
+  /**
+   * Matches the rules against `metadata` from `state` on (pure apart from the reject-rate
+   * bookkeeping). A `sniff` decision asks the caller to sniff, then call again with `next`.
+   */
+  decide(
+    metadata: Metadata,
+    now = performance.now(),
+    state: MatchState = { index: 0, options: {} },
+  ): Decision {
     const ctx = matchContext(metadata);
-    let options: RouteOptionsAction = {};
-    for (const rule of this.#o.rules) {
+    let options: RouteOptionsAction = state.options;
+    const rules = this.#o.rules;
+    for (let i = state.index; i < rules.length; i++) {
+      const rule = rules[i]!;
       if (!rule.matcher.match(ctx)) continue;
       const a = rule.action;
       const desc = `${rule.matcher} => ${formatAction(a)}`;
       if (a.type === "route-options") {
         options = { ...options, ...definedOnly(a.options) };
         continue;
+      }
+      if (a.type === "sniff") {
+        return {
+          kind: "sniff",
+          sniffers: a.sniffers,
+          timeoutMs: a.timeoutMs,
+          rule: desc,
+          next: { index: i + 1, options },
+        };
       }
       if (a.type === "reject") {
         let method = a.method;
@@ -110,7 +148,45 @@ export class Router implements ConnectionRouter {
         formatAddr(metadata.destination)
       }`,
     );
-    const d = this.decide(metadata);
+    let d = this.decide(metadata);
+    let replied = false;
+    while (d.kind === "sniff") {
+      log.debug(`router: match ${d.rule}`);
+      if (!replied && hooks.onSuccess) {
+        // A client sends its first bytes only after the inbound's success reply (as sing-box does).
+        try {
+          await hooks.onSuccess();
+        } catch {
+          closeQuietly(stream);
+          return;
+        }
+        replied = true;
+      }
+      if (metadata.protocol === undefined && !skipSniffPort(metadata.destination.port)) {
+        const names = d.sniffers;
+        let result: SniffResult | null = null;
+        const peeked = await peekStream(stream, d.timeoutMs, (bytes) => {
+          const r = sniffStream(bytes, names);
+          if (r === "need-more") return false;
+          result = r;
+          return true;
+        });
+        stream = peeked.stream;
+        applySniff(metadata, result, log);
+      }
+      d = this.decide(metadata, performance.now(), d.next);
+    }
+    return await this.#connect(stream, metadata, replied ? {} : hooks, d as FinalDecision, log, id);
+  }
+
+  async #connect(
+    stream: Stream,
+    metadata: Metadata,
+    hooks: HandshakeHooks,
+    d: FinalDecision,
+    log: Logger,
+    id: number,
+  ): Promise<void> {
     log.debug(`router: match ${d.rule}`);
     if (d.kind === "reject") {
       const err = new RejectedError(
@@ -185,7 +261,35 @@ export class Router implements ConnectionRouter {
         formatAddr(metadata.source)
       }`,
     );
-    const d = this.decide(metadata);
+    let d = this.decide(metadata);
+    while (d.kind === "sniff") {
+      log.debug(`router: match ${d.rule}`);
+      if (metadata.protocol === undefined) {
+        const names = d.sniffers;
+        const quic = newQuicSniffContext();
+        let result: SniffResult | null = null;
+        const peeked = await peekPackets(conn, d.timeoutMs, (packets) => {
+          const r = sniffPacket(packets[packets.length - 1]!.data, names, quic);
+          if (r === "need-more") return false;
+          result = r;
+          return true;
+        });
+        conn = peeked.conn;
+        applySniff(metadata, result, log);
+      }
+      d = this.decide(metadata, performance.now(), d.next);
+    }
+    return await this.#connectPackets(conn, metadata, hooks, d as FinalDecision, log, id);
+  }
+
+  async #connectPackets(
+    conn: PacketConn,
+    metadata: Metadata,
+    hooks: HandshakeHooks,
+    d: FinalDecision,
+    log: Logger,
+    id: number,
+  ): Promise<void> {
     log.debug(`router: match ${d.rule}`);
     if (d.kind === "reject") {
       log.info(`router: packets to "${formatAddr(metadata.destination)}" rejected by rule: ${d.rule}`);
@@ -240,6 +344,19 @@ export class Router implements ConnectionRouter {
       untrack();
     }
   }
+}
+
+function applySniff(metadata: Metadata, result: SniffResult | null, log: Logger): void {
+  if (!result) {
+    log.debug("router: sniffed nothing");
+    return;
+  }
+  metadata.protocol = result.protocol;
+  if (result.domain) metadata.domain = result.domain.toLowerCase();
+  if (result.client) metadata.client = result.client;
+  log.debug(
+    `router: sniffed protocol: ${result.protocol}${result.domain ? `, domain: ${result.domain}` : ""}`,
+  );
 }
 
 function definedOnly(o: RouteOptionsAction): RouteOptionsAction {

@@ -19,6 +19,7 @@ import { IpVersionItem } from "./ip_version.ts";
 import { NetworkItem } from "./network.ts";
 import { PortItem } from "./port.ts";
 import { SniffedItem } from "./protocol.ts";
+import { DEFAULT_SNIFF_TIMEOUT_MS, PACKET_SNIFFERS, STREAM_SNIFFERS } from "../sniff/mod.ts";
 
 /** A compiled route rule. */
 export interface Rule {
@@ -123,6 +124,13 @@ export function compileAction(
       return { type: "route-options", options: routeOptions(o) };
     case "reject":
       return { type: "reject", method: o.method ?? "default", noDrop: o.no_drop ?? false };
+    case "sniff": {
+      const known = new Set<string>([...STREAM_SNIFFERS, ...PACKET_SNIFFERS]);
+      (o.sniffer ?? []).forEach((name, i) => {
+        if (!known.has(name)) throw new ConfigError(`${path}.sniffer[${i}]`, `unknown sniffer "${name}"`);
+      });
+      return { type: "sniff", sniffers: o.sniffer, timeoutMs: o.timeout ?? DEFAULT_SNIFF_TIMEOUT_MS };
+    }
     default:
       throw new ConfigError(`${path}.action`, `action "${type}" is not supported by this build`);
   }
