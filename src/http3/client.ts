@@ -15,7 +15,7 @@
 import { connectionError, H3_ERROR, H3Error, streamError } from "./errors.ts";
 import { FRAME, parsePushPromisePayload } from "./frames.ts";
 import { parseRequestFields, parseResponseFields, requestFields, responseHasNoBody } from "./message.ts";
-import { incomingBody, writeBody } from "./message_io.ts";
+import { incomingBody, writeBody, writeData } from "./message_io.ts";
 import { H3Session, type H3SessionOptions } from "./session.ts";
 import { StreamSource } from "./stream_source.ts";
 
@@ -37,6 +37,23 @@ export interface H3ClientOptions extends Omit<H3SessionOptions, "onGoaway" | "on
   maxPushes?: number;
   /** Called for each server push with the promised request and its response. */
   onPush?: (request: Request, response: Promise<Response>) => void;
+}
+
+/** Options of {@linkcode H3Client.connect}. */
+export interface H3ConnectOptions {
+  /** Extended CONNECT protocol (RFC 9220), e.g. `websocket`; plain CONNECT when absent. */
+  protocol?: string;
+  headers?: HeadersInit;
+}
+
+/** An open CONNECT tunnel: the server's response and the two byte directions. */
+export interface H3Tunnel {
+  status: number;
+  headers: Headers;
+  /** Bytes from the server (DATA payloads). */
+  readable: ReadableStream<Uint8Array>;
+  /** Bytes to the server (sent as DATA frames); close it to end the request stream. */
+  writable: WritableStream<Uint8Array>;
 }
 
 /** Counters of one HTTP/3 connection. */
@@ -260,6 +277,54 @@ class ClientConnection {
     }
   }
 
+  /** Opens a CONNECT or extended CONNECT (RFC 9220) tunnel. */
+  async tunnel(url: URL, options: H3ConnectOptions): Promise<H3Tunnel> {
+    if (options.protocol !== undefined) {
+      const settings = await this.session.peerSettings;
+      if (!settings.enableConnectProtocol) {
+        throw new TypeError(`Cannot open a "${options.protocol}" tunnel: the server does not support extended CONNECT`);
+      }
+    }
+    this.#begin();
+    const stream = await this.session.conn.createBidirectionalStream({ waitUntilAvailable: true });
+    const streamId = Number(stream.writable.id);
+    const src = new StreamSource(stream.readable, { maxFramePayload: this.session.localSettings.maxFieldSectionSize * 2 });
+    const writer = stream.writable.getWriter();
+    let done = false;
+    const end = () => {
+      if (!done) {
+        done = true;
+        this.#end();
+      }
+    };
+    try {
+      const fields = requestFields(
+        "CONNECT",
+        "https",
+        url.host,
+        url.pathname + url.search,
+        new Headers(options.headers),
+        options.protocol,
+      );
+      await writer.write(this.session.encodeHeaders(streamId, fields));
+      const head = await this.#readHead(streamId, src);
+      const readable = incomingBody({ session: this.session, streamId, source: src, onEnd: end, onError: end });
+      const writable = new WritableStream<Uint8Array>({
+        write: (chunk) => writeData(writer, chunk),
+        close: () => writer.close(),
+        abort: (reason) => writer.abort(reason),
+      });
+      return { status: head.status, headers: head.headers, readable, writable };
+    } catch (e) {
+      await src.cancel();
+      await writer.abort(e).catch(() => {});
+      this.session.abandonStream(streamId, false);
+      end();
+      if (e instanceof H3Error && e.scope === "connection") this.session.fail(e);
+      throw e;
+    }
+  }
+
   /** Reads frames up to the final response's HEADERS (skipping 1xx) and validates them. */
   async #readHead(streamId: number, src: StreamSource) {
     for (;;) {
@@ -394,6 +459,18 @@ export class H3Client {
     return await p;
   }
 
+  /**
+   * Opens a CONNECT tunnel to `url`'s authority; with `protocol`, an extended CONNECT
+   * (RFC 9220) to `url`'s path, which needs the server's SETTINGS_ENABLE_CONNECT_PROTOCOL.
+   *
+   * @throws {TypeError} If `protocol` is given and the server did not enable extended CONNECT.
+   */
+  async connect(input: URL | string, options: H3ConnectOptions = {}): Promise<H3Tunnel> {
+    const url = new URL(input);
+    const conn = await this.#connection(url);
+    return await conn.tunnel(url, options);
+  }
+
   /** Per-connection counters, for diagnostics and tests. */
   async stats(): Promise<H3ConnectionStats[]> {
     const out: H3ConnectionStats[] = [];
@@ -441,6 +518,7 @@ export function h3fetch(
   input: Request | URL | string,
   init?: RequestInit & { client?: H3Client },
 ): Promise<Response> {
-  const client = init?.client ?? (defaultClient ??= new H3Client({ idleTimeout: 1000 }));
-  return client.fetch(input, init);
+  const { client: explicit, ...rest } = init ?? {};
+  const client = explicit ?? (defaultClient ??= new H3Client({ idleTimeout: 1000 }));
+  return client.fetch(input, rest);
 }

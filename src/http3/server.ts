@@ -34,10 +34,10 @@ export interface H3RequestInfo {
   /** QUIC stream ID of the request. */
   streamId: number;
   /**
-   * Pushes a response for `path` (same origin) to the client (RFC 9114 §4.6). Returns `false`
-   * when the client has not allowed another push.
+   * Pushes a response for `path` (same origin) to the client (RFC 9114 §4.6). Resolves to `false`
+   * when the client has not allowed another push (no MAX_PUSH_ID, or all IDs used).
    */
-  push(path: string, response: Response, init?: { headers?: HeadersInit }): boolean;
+  push(path: string, response: Response, init?: { headers?: HeadersInit }): Promise<boolean>;
   /** QPACK counters of this connection, for diagnostics and tests. */
   qpackStats(): { encoderInserts: number; encoderAcknowledged: number; decoderInserts: number };
 }
@@ -230,10 +230,13 @@ export function serveH3(options: ServeH3Options, handler: H3Handler): H3Server {
       const timeout = options.gracefulTimeout ?? 5000;
       await Promise.all([...conns].map(async (c) => {
         let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          c.drain(),
-          new Promise<void>((r) => timer = setTimeout(r, timeout)),
-        ]);
+        const deadline = new Promise<void>((r) => timer = setTimeout(r, timeout));
+        // After the last response, give the client a moment to read it and close first: closing
+        // at once could discard response bytes not yet acknowledged.
+        const drained = c.drain().then(() =>
+          Promise.race([c.session.closed, new Promise<void>((r) => setTimeout(r, Math.min(timeout, 1000)))])
+        );
+        await Promise.race([drained, deadline]);
         clearTimeout(timer);
         c.session.close(H3_ERROR.NO_ERROR, "shutdown");
       }));
@@ -410,14 +413,16 @@ async function writeResponse(
 }
 
 /** Starts a server push: PUSH_PROMISE on the request stream, then the response on a push stream. */
-function push(
+async function push(
   conn: ServerConnection,
   writer: WritableStreamDefaultWriter<Uint8Array>,
   streamId: number,
   url: URL,
   response: Response,
   init?: { headers?: HeadersInit },
-): boolean {
+): Promise<boolean> {
+  // MAX_PUSH_ID follows SETTINGS on the client's control stream, which may trail the request.
+  await conn.session.peerSettings.catch(() => {});
   const pushId = conn.nextPushId();
   if (pushId < 0) return false;
   const session = conn.session;
