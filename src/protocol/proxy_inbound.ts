@@ -13,7 +13,13 @@ import { HandshakeReader, withDeadline } from "../common/handshake_reader.ts";
 import { ListenerInbound } from "../common/listener_inbound.ts";
 import type { InboundTlsOptions } from "../transport/tls/config.ts";
 import { tlsServerConfig } from "../transport/tls/server.ts";
-import { checkTransport, serverTransport, type V2rayTransportOptions } from "../transport/v2ray.ts";
+import {
+  acceptTransport,
+  checkTransport,
+  serverAlpn,
+  type TransportSession,
+  type V2rayTransportOptions,
+} from "../transport/v2ray.ts";
 
 /** Time a client has to finish transport and protocol handshakes, ms. */
 export const HANDSHAKE_TIMEOUT_MS = 15_000;
@@ -39,26 +45,31 @@ export function proxyListener(
   handler: ProxyHandler,
 ): ListenerInbound {
   checkTransport(options.transport);
-  const tls = options.tls?.enabled ? tlsServerConfig(options.tls) : undefined;
+  const tlsBase = options.tls?.enabled ? tlsServerConfig(options.tls) : undefined;
+  const tls = tlsBase && { ...tlsBase, alpnProtocols: serverAlpn(options.transport, tlsBase.alpnProtocols) };
   return new ListenerInbound(type, ctx, options, async (conn) => {
     const src = conn.remoteAddr as Deno.NetAddr;
     const source: Socksaddr = { host: src.hostname, port: src.port };
-    let stream: Stream;
+    let session: TransportSession;
     try {
-      stream = await withDeadline(conn, HANDSHAKE_TIMEOUT_MS, async () => {
+      session = await withDeadline(conn, HANDSHAKE_TIMEOUT_MS, async () => {
         if (tls && "handshake" in conn) await (conn as Deno.TlsConn).handshake();
-        return await serverTransport(conn, new HandshakeReader(conn, 16 * 1024), options.transport);
+        return await acceptTransport(conn, new HandshakeReader(conn, 16 * 1024), options.transport);
       });
     } catch (e) {
       ctx.logger.debug(`${type} transport handshake from ${source.host}: ${errorMessage(e)}`);
       await drainSilently(conn);
       return;
     }
-    await handler(stream, new HandshakeReader(stream, 64 * 1024), {
-      inbound: ctx.tag,
-      inboundType: type,
-      source,
-    });
+    await session.serve(
+      (stream: Stream) =>
+        handler(stream, new HandshakeReader(stream, 64 * 1024), {
+          inbound: ctx.tag,
+          inboundType: type,
+          source,
+        }),
+      (e) => ctx.logger.debug(`${type} transport request from ${source.host}: ${e}`),
+    );
   }, tls);
 }
 

@@ -70,6 +70,12 @@ export class TrojanOutbound implements Outbound {
     }, { rawPrefix: header });
   }
 
+  /** Closes the shared HTTP/2 connection of the `grpc`/`http` transports. */
+  close(): Promise<void> {
+    this.#connector.close();
+    return Promise.resolve();
+  }
+
   async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
     const conn = await this.#connector.connect(options);
     return new StreamPacketConn(conn, {

@@ -64,6 +64,12 @@ export class VlessOutbound implements Outbound {
     return vlessClient(await this.#connector.connect(options), this.#uuid, destination);
   }
 
+  /** Closes the shared HTTP/2 connection of the `grpc`/`http` transports. */
+  close(): Promise<void> {
+    this.#connector.close();
+    return Promise.resolve();
+  }
+
   async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
     const conn = await this.#connector.connect(options);
     let seenResponse = false;

@@ -78,6 +78,12 @@ export class VmessOutbound implements Outbound {
     });
   }
 
+  /** Closes the shared HTTP/2 connection of the `grpc`/`http` transports. */
+  close(): Promise<void> {
+    this.#connector.close();
+    return Promise.resolve();
+  }
+
   async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
     const conn = await this.#connector.connect(options);
     const { prefix, encoder, decoder } = vmessClientParts(this.#user, destination, {

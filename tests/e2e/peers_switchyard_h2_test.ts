@@ -1,0 +1,141 @@
+/**
+ * Switchyard client ↔ Switchyard server over the V2Ray `grpc` (gun over HTTP/2, TLS and h2c) and
+ * `http` (HTTP/2 over TLS, plain HTTP/1.1) transports, plus the server's answers to requests
+ * with the wrong path, method or host.
+ */
+import { assertEquals } from "../_util/assert.ts";
+import { curl, freePort, startOrigin, startSwitchyard } from "../_util/mod.ts";
+import { startUdpEcho } from "../_util/socks_udp.ts";
+import { assertBulk, assertCurl, assertUdp, makeCert } from "./_proxy_peers.ts";
+
+const UUID = "d73f92d8-aa98-1309-1335-bbbca4848995";
+
+Deno.test("switchyard pair over grpc and http transports (h2 over TLS, h2c, HTTP/1.1)", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "sy-h2-" });
+  const cert = await makeCert(dir);
+  const origin = startOrigin();
+  const echo = startUdpEcho();
+  const tlsIn = { enabled: true, certificate_path: cert.certPath, key_path: cert.keyPath };
+  const tlsOut = { enabled: true, server_name: "localhost", certificate_path: cert.certPath };
+  const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
+    ["vmess-grpc-h2c", {
+      type: "vmess",
+      users: [{ uuid: UUID }],
+      transport: { type: "grpc", service_name: "Gun" },
+    }, {
+      type: "vmess",
+      uuid: UUID,
+      transport: { type: "grpc", service_name: "Gun" },
+    }],
+    ["vless-grpc-tls", {
+      type: "vless",
+      users: [{ uuid: UUID }],
+      tls: tlsIn,
+      transport: { type: "grpc", service_name: "svc.Tunnel" },
+    }, { type: "vless", uuid: UUID, tls: tlsOut, transport: { type: "grpc", service_name: "svc.Tunnel" } }],
+    ["trojan-http-h2-tls", {
+      type: "trojan",
+      users: [{ password: "p" }],
+      tls: tlsIn,
+      transport: { type: "http", host: ["a.example", "b.example"], path: "/h2", method: "POST" },
+    }, {
+      type: "trojan",
+      password: "p",
+      tls: tlsOut,
+      transport: { type: "http", host: ["a.example", "b.example"], path: "/h2", method: "POST" },
+    }],
+    ["vmess-http1-plain", {
+      type: "vmess",
+      users: [{ uuid: UUID }],
+      transport: { type: "http", path: "/plain" },
+    }, {
+      type: "vmess",
+      uuid: UUID,
+      transport: { type: "http", path: "/plain/x", headers: { "X-Test": "1" } },
+    }],
+  ];
+  const sp = cases.map(() => freePort());
+  const cp = cases.map(() => freePort());
+  const server = await startSwitchyard({
+    log: { level: "warn" },
+    inbounds: cases.map(([name, inb], i) => ({ tag: name, listen: "127.0.0.1", listen_port: sp[i], ...inb })),
+    outbounds: [{ type: "direct", tag: "direct" }],
+  }, sp);
+  const client = await startSwitchyard({
+    log: { level: "warn" },
+    inbounds: cases.map(([name], i) => ({
+      type: "mixed",
+      tag: `in-${name}`,
+      listen: "127.0.0.1",
+      listen_port: cp[i],
+    })),
+    outbounds: cases.map(([name, , out], i) => ({
+      tag: name,
+      server: "127.0.0.1",
+      server_port: sp[i],
+      ...out,
+    })),
+    route: { rules: cases.map(([name]) => ({ inbound: [`in-${name}`], outbound: name })) },
+  }, cp);
+  const logs = () => client.output() + "\n--- server ---\n" + server.output();
+  try {
+    for (const [i, [name]] of cases.entries()) {
+      await t.step(name, async () => {
+        await assertCurl(cp[i], origin.port, name, logs);
+        await assertBulk(cp[i], origin.port, 4 << 20, name);
+        await assertUdp(cp[i], echo.port, name);
+        // Several connections at once share one HTTP/2 connection (or one TCP each for HTTP/1.1).
+        await Promise.all([0, 1, 2, 3].map(() => assertCurl(cp[i], origin.port, `${name} parallel`, logs)));
+      });
+    }
+    await t.step("bad requests are answered with HTTP errors", async () => {
+      const h2c = (path: string, extra: string[] = []) =>
+        curl([
+          "-s",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code}",
+          "--http2-prior-knowledge",
+          ...extra,
+          `http://127.0.0.1:${sp[0]}${path}`,
+        ]);
+      assertEquals(
+        (await h2c("/Other/Tun", ["-X", "POST", "-H", "content-type: application/grpc"])).stdout,
+        "404",
+      );
+      assertEquals((await h2c("/Gun/Tun", ["-H", "content-type: application/grpc"])).stdout, "404");
+      assertEquals((await h2c("/Gun/Tun", ["-X", "POST", "-H", "content-type: text/plain"])).stdout, "404");
+      const h1 = (path: string, extra: string[] = []) =>
+        curl(["-s", "-o", "/dev/null", "-w", "%{http_code}", ...extra, `http://127.0.0.1:${sp[3]}${path}`]);
+      assertEquals((await h1("/elsewhere", ["-X", "PUT"])).stdout, "404");
+      const tls = (host: string, method: string) =>
+        curl([
+          "-s",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code}",
+          "--http2",
+          "--cacert",
+          cert.certPath,
+          "-X",
+          method,
+          "-H",
+          `Host: ${host}`,
+          "--max-time",
+          "3",
+          `https://localhost:${sp[2]}/h2`,
+        ]);
+      assertEquals((await tls("c.example", "POST")).stdout, "400");
+      assertEquals((await tls("a.example", "GET")).stdout, "404");
+      await assertCurl(cp[0], origin.port, "after bad requests", logs);
+    });
+  } finally {
+    await client.stop();
+    await server.stop();
+    echo.close();
+    await origin.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
