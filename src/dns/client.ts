@@ -235,6 +235,33 @@ export class DnsClient {
     }
   }
 
+  /**
+   * The cached answer for `query` (ID and TTLs adjusted) when `exchange` would serve it from the
+   * cache without any I/O; `undefined` otherwise. Synchronous: the DNS server's fast path.
+   */
+  cachedResponse(
+    transport: DnsTransport,
+    query: Uint8Array,
+    options: QueryOptions = {},
+  ): Uint8Array | undefined {
+    if (!this.#cache || options.disableCache || options.clientSubnet || this.#options.clientSubnet) {
+      return undefined;
+    }
+    let question: WireQuestion | null;
+    try {
+      question = readQuestion(query);
+    } catch {
+      return undefined;
+    }
+    if (!question || !isSimpleQuery(query, question)) return undefined;
+    const strategy = options.strategy ?? "";
+    if (
+      (question.type === TYPE.A && strategy === "ipv6_only") ||
+      (question.type === TYPE.AAAA && strategy === "ipv4_only")
+    ) return undefined;
+    return this.#load(this.#key(question, transport), getId(query));
+  }
+
   /** A cached answer with ID `id` and TTLs set to the time left, or `undefined`. */
   #load(key: string, id: number): Uint8Array | undefined {
     const entry = this.#cache!.getWithExpiry(key);

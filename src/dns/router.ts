@@ -216,6 +216,35 @@ export class DnsRouter {
     return response;
   }
 
+  /**
+   * Answers `query` without I/O when possible: a `reject` or `predefined` rule, or a cache hit
+   * on the selected server. Returns the answer, `null` for a silent drop, or `undefined` when
+   * the query needs {@linkcode DnsRouter.exchange}.
+   */
+  exchangeSync(query: Uint8Array, metadata?: Metadata): Uint8Array | null | undefined {
+    let question;
+    try {
+      question = readQuestion(query);
+    } catch {
+      return undefined;
+    }
+    if (!question || ((query[4] << 8) | query[5]) !== 1) return undefined;
+    const ctx = this.#context(metadata, question.name, question.type);
+    const opts: QueryOptions = {};
+    const isAddressQuery = question.type === TYPE.A || question.type === TYPE.AAAA ||
+      question.type === TYPE.HTTPS;
+    const m = this.#match(ctx, true, -1, isAddressQuery, opts);
+    if (m.rule?.action.type === "reject") {
+      return m.rule.action.method === "drop" ? null : encodeMessage(rejectResponse(decodeMessage(query)));
+    }
+    if (m.rule?.action.type === "predefined") {
+      return encodeMessage(predefinedResponse(decodeMessage(query), m.rule));
+    }
+    if (m.rule?.addressLimit || !m.transport || m.transport.type === "fakeip") return undefined;
+    opts.strategy ||= this.#strategy;
+    return this.client.cachedResponse(m.transport, query, opts);
+  }
+
   #remember(response: Uint8Array): void {
     const m = decodeMessage(response);
     for (const a of m.answers) {

@@ -45,6 +45,13 @@ export function truncateResponse(response: Uint8Array, limit: number): Uint8Arra
 
 async function answer(router: DnsRouter, query: Uint8Array, metadata: Metadata, logger?: Logger) {
   if (query.length < 12 || isResponse(query)) return null;
+  const fast = router.exchangeSync(query, metadata);
+  if (fast !== undefined) return fast;
+  return await answerAsync(router, query, metadata, logger);
+}
+
+/** Answers through the full router; any failure becomes SERVFAIL with the question echoed. */
+export async function answerAsync(router: DnsRouter, query: Uint8Array, metadata: Metadata, logger?: Logger) {
   try {
     return await router.exchange(query, metadata);
   } catch (e) {
@@ -168,7 +175,8 @@ export function listenDns(
     }
   })();
   const pending = new Set<Promise<void>>();
-  const udpLoop = (async () => {
+  // Several receives in flight keep Deno's UDP op pipeline busy (about 2x one loop).
+  const udpLoop = Promise.all(Array.from({ length: 8 }, async () => {
     for (;;) {
       let data: Uint8Array, addr: Deno.Addr;
       try {
@@ -177,19 +185,20 @@ export function listenDns(
         return;
       }
       const from = addr as Deno.NetAddr;
-      const p = answer(
-        router,
-        data,
-        { ...base, source: { host: from.hostname, port: from.port } },
-        options.logger,
-      )
-        .then(async (r) => {
-          if (r) await udp.send(truncateResponse(r, udpLimit(data)), from).catch(() => 0);
-        });
+      if (data.length < 12 || isResponse(data)) continue;
+      const md = { ...base, source: { host: from.hostname, port: from.port } };
+      const fast = router.exchangeSync(data, md);
+      if (fast !== undefined) {
+        if (fast) udp.send(truncateResponse(fast, udpLimit(data)), from).catch(() => 0);
+        continue;
+      }
+      const p = answerAsync(router, data, md, options.logger).then(async (r) => {
+        if (r) await udp.send(truncateResponse(r, udpLimit(data)), from).catch(() => 0);
+      });
       pending.add(p);
       p.finally(() => pending.delete(p));
     }
-  })();
+  }));
   return {
     port,
     async close() {

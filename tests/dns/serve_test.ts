@@ -2,6 +2,7 @@ import { assert, assertEquals, assertStringIncludes } from "../_util/assert.ts";
 import { buildDnsRouter } from "../../src/dns/build.ts";
 import { dnsSchema } from "../../src/dns/options.ts";
 import { listenDns, truncateResponse, udpLimit } from "../../src/dns/serve.ts";
+import { listenDnsBatch } from "../../src/dns/serve_batch.ts";
 import { buildQuery } from "../../src/dns/client.ts";
 import { TYPE } from "../../src/dns/wire.ts";
 import { hasCommand, startDnsmasq } from "./_peers.ts";
@@ -55,6 +56,44 @@ Deno.test({
       const full = await run("dig", [...at, "+noedns", "big.test", "TXT"]);
       assertStringIncludes(full, "ANSWER: 12");
       assertStringIncludes(await run("dig", [...at, "nope.test"]), "status: NXDOMAIN");
+    } finally {
+      await server.close();
+      await router.close();
+      await upstream.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "listenDnsBatch (recvmmsg/sendmmsg) answers cache hits, rule answers and misses",
+  ignore: Deno.build.os !== "linux" || !hasCommand("dnsmasq") || !hasCommand("dig"),
+  async fn() {
+    const upstream = await startDnsmasq();
+    const router = buildDnsRouter(dnsSchema.parse({
+      servers: [{ type: "udp", tag: "up", server: "127.0.0.1", server_port: upstream.port }],
+      rules: [{ domain: ["ads.test"], action: "reject" }, {
+        domain: ["drop.test"],
+        action: "reject",
+        method: "drop",
+      }],
+    }));
+    const server = listenDnsBatch(router, { hostname: "127.0.0.1", port: 0 });
+    const at = ["@127.0.0.1", "-p", String(server.port), "+time=1", "+tries=1"];
+    try {
+      assertEquals((await run("dig", [...at, "+short", "x.test"])).trim(), "10.99.9.9");
+      assertEquals(
+        (await run("dig", [...at, "+short", "x.test"])).trim(),
+        "10.99.9.9",
+        "second answer from the cache",
+      );
+      assertStringIncludes(await run("dig", [...at, "ads.test"]), "status: REFUSED");
+      assertStringIncludes(await run("dig", [...at, "drop.test"]), "timed out");
+      assertStringIncludes(await run("dig", [...at, "+noedns", "+ignore", "big.test", "TXT"]), " tc ");
+      // Many queries at once exercise the batch path.
+      const outs = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => run("dig", [...at, "+short", `h${i}.x.test`])),
+      );
+      for (const o of outs) assertEquals(o.trim(), "10.99.9.9");
     } finally {
       await server.close();
       await router.close();
