@@ -9,6 +9,7 @@ import { errorMessage } from "../common/errors.ts";
 import { registerCheck } from "./check.ts";
 import { registerFormat } from "./format.ts";
 import { registerGenerate } from "./generate.ts";
+import { registerH3 } from "./h3.ts";
 import { registerPaniq } from "./paniq.ts";
 import { registerRuleSet } from "./rule_set.ts";
 import { registerRun } from "./run.ts";
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
     registerVersion,
     registerTrace,
     registerTraceServer,
+    registerH3,
   ];
   for (const register of registrations) register(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError();
