@@ -10,7 +10,9 @@ import { encodeGreeting, encodeRequest } from "../src/protocol/socks/socks5.ts";
 
 const SIZE = Number(Deno.env.get("BENCH_BYTES") ?? 1024 ** 3);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 3);
-const IDLE = Number(Deno.env.get("BENCH_IDLE") ?? 10_000);
+// 10,000 proxied connections need 20,000 fds in the proxy; this machine's hard limit is 20,000 (no CAP_SYS_RESOURCE),
+// so 9,500 are measured and the per-connection figure is extrapolated to 10,000.
+const IDLE = Number(Deno.env.get("BENCH_IDLE") ?? 9_500);
 const tty = Deno.stderr.isTerminal();
 const progress = (s: string) => tty && Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${s}`));
 
@@ -33,8 +35,8 @@ async function waitPort(port: number): Promise<void> {
   throw new Error(`port ${port} never opened`);
 }
 
-function spawn(cmd: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "null" }).spawn();
+function spawn(cmd: string, args: string[], stderr: "null" | "inherit" = "null"): Deno.ChildProcess {
+  return new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr }).spawn();
 }
 
 async function curlSpeed(proxy: string | null, url: string): Promise<number> {
@@ -71,7 +73,12 @@ async function socksConnect(port: number, target: number): Promise<Deno.Conn> {
   return c;
 }
 
-const origin = spawn(Deno.execPath(), ["run", "-A", new URL("./_origin.ts", import.meta.url).pathname]);
+const origin = spawn("sh", [
+  "-c",
+  `ulimit -n "$(ulimit -Hn)"; exec "${Deno.execPath()}" run -A "${
+    new URL("./_origin.ts", import.meta.url).pathname
+  }"`,
+]);
 const reader = origin.stdout.pipeThrough(new TextDecoderStream()).getReader();
 const ports = JSON.parse((await reader.read()).value!) as { http: number; sink: number };
 const url = `http://127.0.0.1:${ports.http}/bytes?n=${SIZE}`;
@@ -102,7 +109,7 @@ socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: connect }
 const mainTs = new URL("../main.ts", import.meta.url).pathname;
 const sy = spawn("sh", [
   "-c",
-  `ulimit -n 65536; exec "${Deno.execPath()}" run -A --unstable-net "${mainTs}" run -c "${dir}/config.json"`,
+  `ulimit -n "$(ulimit -Hn)"; exec "${Deno.execPath()}" run -A --unstable-net "${mainTs}" run -c "${dir}/config.json"`,
 ]);
 const dante = spawn("danted", ["-f", `${dir}/danted.conf`]);
 const micro = spawn("microsocks", ["-i", "127.0.0.1", "-p", String(microPort)]);
@@ -131,6 +138,8 @@ try {
     const runs = results.get(name)!.map((x) => x.toFixed(0)).join(" ");
     rows.push(`| ${name} | ${med(name).toFixed(0)} | ${runs} | ${(syMed / med(name)).toFixed(2)}× |`);
   }
+  progress("");
+  console.log(rows.join("\n"));
 
   // RSS with IDLE idle proxied connections.
   const pid = sy.pid;
@@ -146,15 +155,16 @@ try {
   await new Promise((r) => setTimeout(r, 2000));
   const after = rssMiB(pid);
   for (const c of conns) c.close();
+  const per = (after - before) / IDLE;
   rows.push(
     "",
-    `| idle proxied connections | switchyard RSS before | RSS with them open | per connection |`,
-    "|---|---|---|---|",
+    "| idle proxied connections | switchyard RSS before | RSS with them open | per connection | extrapolated to 10,000 |",
+    "|---|---|---|---|---|",
   );
   rows.push(
-    `| ${IDLE} | ${before.toFixed(0)} MiB | ${after.toFixed(0)} MiB | ${
-      ((after - before) * 1024 / IDLE).toFixed(1)
-    } KiB |`,
+    `| ${IDLE} | ${before.toFixed(0)} MiB | ${after.toFixed(0)} MiB | ${(per * 1024).toFixed(1)} KiB | ${
+      (before + per * 10_000).toFixed(0)
+    } MiB |`,
   );
 } finally {
   progress("");
