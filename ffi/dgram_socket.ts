@@ -10,7 +10,7 @@
  * @module
  */
 import { C, intOpt, libc, parseSockaddr, sockaddr } from "./libc.ts";
-import { RecvMsg } from "./recvmsg.ts";
+import { enableTimestamps, RecvMsg } from "./recvmsg.ts";
 import { check, lastError } from "./os_error.ts";
 import { getPoller, type Registration } from "./poller.ts";
 
@@ -35,7 +35,10 @@ export interface Datagram {
   timeNs: number;
 }
 
-/** A non-blocking datagram socket (`SOCK_DGRAM`, protocol UDP or ICMP/ICMPv6). */
+/**
+ * A non-blocking socket read through the shared poller: datagram (`SOCK_DGRAM`, UDP or ICMP/ICMPv6)
+ * or, for connect-based TCP probing, a stream socket (`SOCK_STREAM`).
+ */
 export class DgramSocket {
   readonly fd: number;
   readonly v6: boolean;
@@ -47,12 +50,29 @@ export class DgramSocket {
    * @param proto `C.IPPROTO_UDP`, `C.IPPROTO_ICMP` or `C.IPPROTO_ICMPV6`
    * @throws {OSError} If the socket is refused (ICMP ping sockets outside `ping_group_range`: EACCES).
    */
-  constructor(v6: boolean, proto: number) {
+  constructor(v6: boolean, proto: number, type: number = C.SOCK_DGRAM) {
     this.v6 = v6;
     this.fd = check(
-      "socket(SOCK_DGRAM)",
-      libc().socket(v6 ? C.AF_INET6 : C.AF_INET, C.SOCK_DGRAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, proto),
+      type === C.SOCK_STREAM ? "socket(SOCK_STREAM)" : "socket(SOCK_DGRAM)",
+      libc().socket(v6 ? C.AF_INET6 : C.AF_INET, type | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, proto),
     );
+  }
+
+  /**
+   * Starts a non-blocking connect and returns 0 (done) or the errno (EINPROGRESS = 115 while a
+   * TCP handshake is under way).
+   */
+  startConnect(addr: Uint8Array, port: number): number {
+    const sa = sockaddr(addr, port);
+    if (libc().connect(this.fd, sa, sa.length) === 0) return 0;
+    return lastError("connect").errno;
+  }
+
+  /** Returns and clears the pending socket error (SO_ERROR). */
+  socketError(): number {
+    const v = new Uint8Array(4), len = intOpt(4);
+    check("getsockopt(SO_ERROR)", libc().getsockopt(this.fd, C.SOL_SOCKET, C.SO_ERROR, v, len));
+    return new DataView(v.buffer).getInt32(0, true);
   }
 
   /** Connects to `addr`:`port` (UDP: picks the route and an ephemeral port). */
@@ -106,10 +126,22 @@ export class DgramSocket {
     throw lastError("sendto");
   }
 
-  /** Starts delivering datagrams and queued errors (kernel-timestamped) from the shared poller. */
-  listen(onData: (d: Datagram) => void, onError: (e: QueuedError) => void): void {
-    this.setOption(C.SOL_SOCKET, C.SO_TIMESTAMPNS, 1);
-    this.#reg = getPoller().register(this.fd, C.POLLIN, () => this.#drain(onData, onError));
+  /**
+   * Starts delivering datagrams and queued errors (kernel-timestamped) from the shared poller.
+   * `onWritable`, when given, also watches POLLOUT (a stream connect finishing) and is called once.
+   */
+  listen(onData: (d: Datagram) => void, onError: (e: QueuedError) => void, onWritable?: () => void): void {
+    enableTimestamps(this.fd);
+    let wantOut = !!onWritable;
+    this.#reg = getPoller().register(this.fd, C.POLLIN | (wantOut ? C.POLLOUT : 0), (revents) => {
+      this.#drain(onData, onError);
+      // in SYN_SENT any ICMP error ends the connect (tcp_v4_err), so every event is a result
+      if (wantOut && revents & (C.POLLOUT | C.POLLHUP | C.POLLERR)) {
+        wantOut = false;
+        this.#reg?.setEvents(C.POLLIN);
+        onWritable!();
+      }
+    });
   }
 
   #drain(onData: (d: Datagram) => void, onError: (e: QueuedError) => void): void {

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { C, intOpt, libc } from "./libc.ts";
-import { RecvMsg } from "./recvmsg.ts";
+import { C, libc } from "./libc.ts";
+import { enableTimestamps, RecvMsg } from "./recvmsg.ts";
 import { check, lastError } from "./os_error.ts";
 import { getPoller, type Registration } from "./poller.ts";
 import { type BpfInsn, dropAllFilter, encodeFilter } from "../src/traceroute/packets/cbpf.ts";
@@ -25,19 +25,6 @@ function attach(fd: number, prog: BpfInsn[]): void {
   v.setUint16(0, prog.length, true);
   v.setBigUint64(8, BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(insns))), true);
   check("setsockopt(SO_ATTACH_FILTER)", libc().setsockopt(fd, C.SOL_SOCKET, C.SO_ATTACH_FILTER, fprog, 16));
-}
-
-let timestampsSince = 0;
-
-/**
- * Resolves once kernel receive timestamps are in force. Enabling SO_TIMESTAMPNS flips a kernel
- * static key through deferred work, so packets in the first moments after the first such socket
- * of the system may carry no timestamp (the kernel then stamps them at recvmsg time, adding event
- * loop latency to the RTT). Waits at most a few ms, once per process.
- */
-export async function timestampsReady(): Promise<void> {
-  const left = timestampsSince + 5 - performance.now();
-  if (left > 0) await new Promise((r) => setTimeout(r, left));
 }
 
 /** A packet socket delivering filtered IP packets to a handler. */
@@ -60,11 +47,7 @@ export class PacketCapture {
     );
     this.#handler = handler;
     try {
-      check(
-        "setsockopt(SO_TIMESTAMPNS)",
-        lc.setsockopt(this.fd, C.SOL_SOCKET, C.SO_TIMESTAMPNS, intOpt(1), 4),
-      );
-      if (!timestampsSince) timestampsSince = performance.now();
+      enableTimestamps(this.fd);
       attach(this.fd, dropAllFilter());
       this.#drain(false);
       attach(this.fd, filter);

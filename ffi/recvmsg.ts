@@ -4,7 +4,34 @@
  *
  * @module
  */
-import { C, libc, realtimeNs, timespecNs } from "./libc.ts";
+import { C, intOpt, libc, realtimeNs, timespecNs } from "./libc.ts";
+import { check } from "./os_error.ts";
+
+let timestampsSince = 0;
+let keeperFd = -1;
+
+/** Turns on SO_TIMESTAMPNS for `fd` (kernel receive timestamps in the `recvmsg` control data). */
+export function enableTimestamps(fd: number): void {
+  check("setsockopt(SO_TIMESTAMPNS)", libc().setsockopt(fd, C.SOL_SOCKET, C.SO_TIMESTAMPNS, intOpt(1), 4));
+  if (!timestampsSince) timestampsSince = performance.now();
+}
+
+/**
+ * Resolves once kernel receive timestamps are in force. The first SO_TIMESTAMPNS socket of the
+ * system flips a kernel static key through deferred work; until then packets carry no timestamp
+ * and the kernel stamps them at recvmsg time, adding event-loop latency to RTTs. So the first call
+ * opens a small keeper socket with timestamps on (held for the process's life, keeping the key
+ * on between runs) and waits a few ms, once per process.
+ */
+export async function timestampsReady(): Promise<void> {
+  if (Deno.build.os !== "linux") return;
+  if (keeperFd < 0) {
+    keeperFd = check("socket", libc().socket(C.AF_INET, C.SOCK_DGRAM | C.SOCK_CLOEXEC, 0));
+    enableTimestamps(keeperFd);
+  }
+  const left = timestampsSince + 5 - performance.now();
+  if (left > 0) await new Promise((r) => setTimeout(r, left));
+}
 
 /** One control message: level, type and the offset/length of its data in `ctrl`. */
 export interface Cmsg {

@@ -191,6 +191,21 @@ Deno.test({
         const d = await cli(lab, ["-P", "udp", ...COMMON, TARGET_V4], 65534);
         checkResults(d, "udp", TARGET_V4, 33434, HOPS_V4);
       });
+      await t.step("non-root TCP SYN uses connect() + IP_RECVERR; prefer_sack falls back to it", async () => {
+        for (const method of ["syn", "prefer_sack"]) {
+          const d = await cli(
+            lab,
+            ["-P", "tcp", "--tcp-method", method, "-p", "8080", ...COMMON, TARGET_V4],
+            65534,
+          );
+          checkResults(d, "tcp", TARGET_V4, 8080, HOPS_V4);
+        }
+        const r = await trace(lab, ["-P", "tcp", "--tcp-method", "sack", "-q", "1", "-Q", "0", TARGET_V4], {
+          uid: 65534,
+        });
+        assertEquals(r.code, 1);
+        assert(r.stderr.includes("SACK not supported for this target/source"), r.stderr);
+      });
       await t.step("non-root ICMP with ping sockets allowed uses them", async () => {
         await setPingGroupRange(lab, true);
         const d = await cli(lab, ["-P", "icmp", ...COMMON, TARGET_V4], 65534);

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { PacketCapture, RawSender, timestampsReady } from "../../../ffi/packet_socket.ts";
+import { PacketCapture, RawSender } from "../../../ffi/packet_socket.ts";
+import { timestampsReady } from "../../../ffi/recvmsg.ts";
 import { BpfDevice, DarwinRawSender } from "../../../ffi/darwin_bpf.ts";
 import { DdnpmHandle, driverFilters, type DriverFilterSpec } from "../../../ffi/windows_ddnpm.ts";
 import { realtimeNs } from "../../../ffi/libc.ts";

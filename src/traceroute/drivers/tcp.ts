@@ -12,7 +12,8 @@ import { formatIP } from "../packets/addr.ts";
 import { TCP_FLAG } from "../packets/transport.ts";
 import { tracerouteParallel, tracerouteSerial } from "../scheduler.ts";
 import { classifyError, OSError, SackNotSupportedError, wrap } from "../errors.ts";
-import { endpoints, ipBytes, localEndpoint, outcome } from "./common.ts";
+import { endpoints, ipBytes, isPermissionError, localEndpoint, outcome } from "./common.ts";
+import { runTcpConnect } from "./tcp_connect.ts";
 import { openPacketIO, type PacketIO, timestampsReady } from "./platform.ts";
 import { QueueDriver } from "./queue_driver.ts";
 import type { RunOutcome, RunSpec } from "./spec.ts";
@@ -42,25 +43,31 @@ export async function runTcpSyn(spec: RunSpec): Promise<RunOutcome> {
     );
     let io: PacketIO | null = null;
     const driver = new QueueDriver((ttl) => io!.send(codec.buildProbe(ttl), target));
-    io = openPacketIO(
-      false,
-      tcpFilter({ src: target, sport: spec.port, dst: local.addr, dport: lport, withIcmp: true }),
-      (p, t) => {
-        const m = codec.match(p);
-        if (m) driver.pushMatch(m, t);
-      },
-      {
-        local: local.addr,
-        useDriver: spec.useDriver,
-        driverFilter: {
-          type: "tcp",
-          local: local.addr,
-          localPort: lport,
-          remote: target,
-          remotePort: spec.port,
+    try {
+      io = openPacketIO(
+        false,
+        tcpFilter({ src: target, sport: spec.port, dst: local.addr, dport: lport, withIcmp: true }),
+        (p, t) => {
+          const m = codec.match(p);
+          if (m) driver.pushMatch(m, t);
         },
-      },
-    );
+        {
+          local: local.addr,
+          useDriver: spec.useDriver,
+          driverFilter: {
+            type: "tcp",
+            local: local.addr,
+            localPort: lport,
+            remote: target,
+            remotePort: spec.port,
+          },
+        },
+      );
+    } catch (e) {
+      if (!isPermissionError(e) || Deno.build.os !== "linux") throw e;
+      spec.log(`raw sockets refused (${(e as Error).message}), using connect() with IP_RECVERR`);
+      return await runTcpConnect(spec, local);
+    }
     try {
       await timestampsReady();
       const probes = await tracerouteSerial(driver, {
@@ -115,27 +122,35 @@ async function runSackInner(spec: RunSpec): Promise<RunOutcome> {
   // SYN-ACKs seen before connect() resolves (the local port is not known yet)
   const seen: ParsedPacket[] = [];
   let onSynAck: ((p: ParsedPacket) => void) | null = null;
-  const io: PacketIO = openPacketIO(
-    false,
-    tcpFilter({ src: target, sport: spec.port, withIcmp: false, synAckOnly: true }),
-    (p, t) => {
-      if (!codec) {
-        if (p.tcp) onSynAck ? onSynAck(p) : seen.push(p);
-        return;
-      }
-      try {
-        const m = codec.match(p);
-        if (m) driver.pushMatch(m, t);
-      } catch (e) {
-        driver.pushFatal(e);
-      }
-    },
-    {
-      local: local.addr,
-      useDriver: spec.useDriver,
-      driverFilter: { type: "synack", remote: target, remotePort: spec.port },
-    },
-  );
+  let io: PacketIO;
+  try {
+    io = openPacketIO(
+      false,
+      tcpFilter({ src: target, sport: spec.port, withIcmp: false, synAckOnly: true }),
+      (p, t) => {
+        if (!codec) {
+          if (p.tcp) onSynAck ? onSynAck(p) : seen.push(p);
+          return;
+        }
+        try {
+          const m = codec.match(p);
+          if (m) driver.pushMatch(m, t);
+        } catch (e) {
+          driver.pushFatal(e);
+        }
+      },
+      {
+        local: local.addr,
+        useDriver: spec.useDriver,
+        driverFilter: { type: "synack", remote: target, remotePort: spec.port },
+      },
+    );
+  } catch (e) {
+    // without raw sockets SACK cannot run at all; prefer_sack then falls back to SYN
+    if (isPermissionError(e)) throw new SackNotSupportedError((e as Error).message, { cause: e });
+    throw e;
+  }
+
   const isOurSynAck = (p: ParsedPacket) =>
     p.ip.src === spec.target && p.ip.dst === localText && p.tcp!.dport === lport &&
     (p.tcp!.flags & (TCP_FLAG.SYN | TCP_FLAG.ACK)) === (TCP_FLAG.SYN | TCP_FLAG.ACK);
@@ -180,6 +195,7 @@ async function runSackInner(spec: RunSpec): Promise<RunOutcome> {
     io.setFilter(tcpFilter({ src: target, sport: spec.port, dst: local.addr, dport: lport, withIcmp: true }));
     const c = codec;
     driver = new QueueDriver((ttl) => io.send(c.buildProbe(ttl), target));
+    await timestampsReady();
     const probes = await tracerouteParallel(driver, {
       minTtl: spec.minTtl,
       maxTtl: spec.maxTtl,

@@ -12,6 +12,7 @@
  */
 import { type DgramSocket, DgramSocket as Dgram } from "../../../ffi/dgram_socket.ts";
 import { C } from "../../../ffi/libc.ts";
+import { timestampsReady } from "../../../ffi/recvmsg.ts";
 import { ICMP } from "../packets/transport.ts";
 import { formatIP } from "../packets/addr.ts";
 import { UDP_BASE_ID, udpPayloadV4, udpPayloadV6 } from "../probe/udp.ts";
@@ -87,6 +88,7 @@ export async function runIcmpUnprivileged(
         driver.pushMatch({ ttl: seq, ip: formatIP(e.offender), isDest: false }, e.timeNs);
       },
     );
+    await timestampsReady();
     const probes = await tracerouteParallel(driver, schedule(spec));
     // like the raw path, report the throw-away UDP dial's address and port
     return outcome(spec, source, 0, probes);
@@ -118,6 +120,7 @@ export async function runUdpUnprivileged(
     const ip = formatIP(e.offender);
     driver.pushMatch({ ttl, ip, isDest: ip === spec.target }, e.timeNs);
   });
+  await timestampsReady();
   const probes = await tracerouteParallel(driver, schedule(spec));
   return outcome(spec, source, spec.port, probes);
 }
