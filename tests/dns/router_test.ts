@@ -324,3 +324,25 @@ Deno.test("parseZoneRecord reads presentation-format records", () => {
   assertThrows(() => parseZoneRecord("a.test A 999.1.1.1"), SyntaxError);
   assertThrows(() => parseZoneRecord("a.test LOC 1"), SyntaxError);
 });
+
+Deno.test("resolverFor uses the outbound's domain_resolver, then the default, then the rules", async () => {
+  const { resolverFor, lookupOptions } = await import("../../src/dns/resolver.ts");
+  const a = fixed("a", "10.0.0.1");
+  const b = fixed("b", "10.0.0.2");
+  const router = routerWith([{ domain_suffix: ["ruled.test"], server: "b" }], [a, b]);
+  assertEquals(await resolverFor(router, "b")("x.test"), ["10.0.0.2", "fd00::1"]);
+  assertEquals(await resolverFor(router, undefined, { server: "b", strategy: "ipv6_only" })("x.test"), [
+    "fd00::1",
+  ]);
+  assertEquals(await resolverFor(router)("www.ruled.test"), ["10.0.0.2", "fd00::1"]);
+  assertEquals(await resolverFor(router, undefined, undefined, "ipv4_only")("plain.test"), ["10.0.0.1"]);
+  assertEquals(
+    lookupOptions({ server: "s", disable_cache: true, rewrite_ttl: 5, client_subnet: "1.2.3.0/24" }),
+    {
+      server: "s",
+      disableCache: true,
+      rewriteTtl: 5,
+      clientSubnet: "1.2.3.0/24",
+    },
+  );
+});

@@ -303,3 +303,42 @@ Deno.test("sniffers never throw on random input (fuzz)", () => {
     }),
   );
 });
+
+Deno.test("peekStream sniffs a TLS ClientHello arriving in pieces and returns every byte read", async () => {
+  const { peekStream } = await import("../../../src/route/sniff/peek.ts");
+  const hello = await captureClientHello("peek.example");
+  const chunks = [hello.subarray(0, 3), hello.subarray(3, 100), hello.subarray(100)];
+  const stream = {
+    read(p: Uint8Array) {
+      const c = chunks.shift();
+      if (!c) return new Promise<number | null>(() => {});
+      p.set(c);
+      return Promise.resolve(c.length);
+    },
+    write: (p: Uint8Array) => Promise.resolve(p.length),
+    closeWrite: () => Promise.resolve(),
+    close() {},
+  };
+  const r = await peekStream(stream);
+  assertEquals(r.result?.domain, "peek.example");
+  assertEquals(r.head, hello);
+  // A silent client: the timeout returns what was read plus the pending read.
+  let release!: (n: number) => void;
+  const silent = {
+    ...stream,
+    read(p: Uint8Array) {
+      return new Promise<number | null>((res) => {
+        release = (n) => {
+          p.set(new Uint8Array(n).fill(7));
+          res(n);
+        };
+      });
+    },
+  };
+  const t0 = Date.now();
+  const r2 = await peekStream(silent, { timeoutMs: 50 });
+  assert(Date.now() - t0 < 1000);
+  assertEquals([r2.result, r2.head.length], [undefined, 0]);
+  release(3);
+  assertEquals(await r2.pending, new Uint8Array([7, 7, 7]));
+});
