@@ -160,3 +160,8 @@ export function realtimeNs(): number {
 export function timespecNs(view: DataView, off: number): number {
   return Number(view.getBigInt64(off, true) - EPOCH_BASE_S) * 1e9 + Number(view.getBigInt64(off + 8, true));
 }
+
+/** Converts an epoch `sec`/`nsec` pair to ns on the `realtimeNs` base (pcap timevals, etc.). */
+export function epochToRealtimeNs(sec: bigint, nsec: bigint): number {
+  return Number(sec - EPOCH_BASE_S) * 1e9 + Number(nsec);
+}
