@@ -55,13 +55,24 @@ export interface DnsBuildContext {
   readFile?: (path: string) => string;
 }
 
-type TlsField = { server_name?: string; certificate?: string[]; certificate_path?: string; alpn?: string[] };
+type TlsField = {
+  server_name?: string;
+  certificate?: string[];
+  certificate_path?: string;
+  alpn?: string[];
+  insecure?: boolean;
+};
 
 function tlsOptions(tls: TlsField | undefined, ctx: DnsBuildContext): DnsTlsOptions | undefined {
   if (!tls) return undefined;
   const caCerts = [...(tls.certificate ?? [])];
   if (tls.certificate_path) caCerts.push((ctx.readFile ?? Deno.readTextFileSync)(tls.certificate_path));
-  return { serverName: tls.server_name, caCerts: caCerts.length ? caCerts : undefined, alpn: tls.alpn };
+  return {
+    serverName: tls.server_name,
+    caCerts: caCerts.length ? caCerts : undefined,
+    alpn: tls.alpn,
+    insecure: tls.insecure,
+  };
 }
 
 function createTransport(

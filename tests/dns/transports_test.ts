@@ -111,6 +111,15 @@ Deno.test({
       });
       await assertRejects(() => untrusted.exchange(buildQuery("u.test", TYPE.A)), Error);
       await untrusted.close();
+      // insecure skips verification (node:tls path of the shared TLS client).
+      const insecure = new TlsTransport({
+        tag: "insecure",
+        server: "127.0.0.1",
+        serverPort: peer.ports.tls,
+        tls: { serverName: "other.name", insecure: true },
+      });
+      assertEquals(answerOf(await insecure.exchange(buildQuery("u.test", TYPE.A))).addrs, ["10.88.8.8"]);
+      await insecure.close();
     } finally {
       await peer.close();
       await Deno.remove(cert.dir, { recursive: true });

@@ -13,9 +13,6 @@ export interface DnsTlsOptions {
   caCerts?: string[];
   /** ALPN protocols to offer. */
   alpn?: string[];
-  /**
-   * Skip the hostname check (`insecure`). Deno verifies the chain regardless; a full skip needs
-   * the process flag `--unsafely-ignore-certificate-errors`.
-   */
+  /** Skip certificate verification (`insecure`; DoT goes through `node:tls` then). */
   insecure?: boolean;
 }

@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { isIP } from "../../common/ip.ts";
+import type { Stream } from "../../adapter/types.ts";
+import { SystemDialer } from "../../common/dialer.ts";
+import { dialTls } from "../../transport/tls/client.ts";
 import type { DnsTransport } from "../transport.ts";
 import { type RemoteTransportOptions, resolveServer } from "./_server.ts";
 import { withAbort } from "./_stream.ts";
@@ -24,7 +26,7 @@ export class TlsTransport implements DnsTransport {
   readonly tag: string;
   readonly #options: TlsTransportOptions;
   readonly #port: number;
-  readonly #idle: Deno.TlsConn[] = [];
+  readonly #idle: Stream[] = [];
   #closed = false;
 
   constructor(options: TlsTransportOptions) {
@@ -46,30 +48,27 @@ export class TlsTransport implements DnsTransport {
     return await this.#exchangeOn(await this.#dial(signal), query, signal);
   }
 
-  async #dial(signal?: AbortSignal): Promise<Deno.TlsConn> {
+  async #dial(signal?: AbortSignal): Promise<Stream> {
     const tls = this.#options.tls ?? {};
     const host = await resolveServer(this.#options.server, this.#options.resolver, signal);
-    const serverName = tls.serverName || this.#options.server;
-    const tcp = await Deno.connect({ hostname: host, port: this.#port });
-    try {
-      const conn = await withAbort(signal, () => tcp.close(), () =>
-        Deno.startTls(tcp, {
-          hostname: serverName,
-          caCerts: tls.caCerts,
-          alpnProtocols: tls.alpn,
-          unsafelyDisableHostnameVerification: tls.insecure || (isIP(serverName) !== 0 && !tls.serverName),
-        }));
-      await withAbort(signal, () => conn.close(), () => conn.handshake());
-      return conn;
-    } catch (e) {
-      try {
-        tcp.close();
-      } catch { /* closed */ }
-      throw e;
-    }
+    const dialer = this.#options.dialer ?? new SystemDialer();
+    const cfg = {
+      serverName: tls.serverName || this.#options.server,
+      alpn: tls.alpn,
+      insecure: tls.insecure ?? false,
+      caCerts: tls.caCerts,
+    };
+    let stream: Stream | undefined;
+    const dialing = dialTls(dialer, { host, port: this.#port }, cfg, { signal }).then((s) => stream = s);
+    return await withAbort(signal, () => void dialing.then((s) => s.close(), () => {}), () => dialing).catch(
+      (e) => {
+        stream?.close();
+        throw e;
+      },
+    );
   }
 
-  async #exchangeOn(conn: Deno.TlsConn, query: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+  async #exchangeOn(conn: Stream, query: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     let ok = false;
     try {
       const response = await withAbort(signal, () => conn.close(), () => exchangeOverStream(conn, query));
