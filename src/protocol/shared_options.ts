@@ -5,24 +5,49 @@
  * @module
  */
 import { z } from "zod";
+import type { Stream } from "../adapter/types.ts";
+import { MuxClient } from "../transport/mux/client.ts";
 
-/** Outbound `multiplex{}`; parsed, refused when enabled (sing-mux is not in this build yet). */
+const brutalOff = (m: { brutal?: Record<string, unknown> }) => !m.brutal?.enabled;
+
+/**
+ * Outbound `multiplex{}` (sing-mux). `smux` and `yamux` are supported; `h2mux` (sing-box's
+ * default protocol) and TCP Brutal are refused when enabled.
+ */
 export const outboundMultiplexSchema = z.strictObject({
   enabled: z.boolean().optional(),
   protocol: z.enum(["smux", "yamux", "h2mux"]).optional(),
-  max_connections: z.number().int().optional(),
-  min_streams: z.number().int().optional(),
-  max_streams: z.number().int().optional(),
+  max_connections: z.number().int().min(0).optional(),
+  min_streams: z.number().int().min(0).optional(),
+  max_streams: z.number().int().min(0).optional(),
   padding: z.boolean().optional(),
   brutal: z.record(z.string(), z.unknown()).optional(),
-}).refine((m) => !m.enabled, { error: "multiplex is not supported by this build" });
+}).refine((m) => !m.enabled || (m.protocol !== undefined && m.protocol !== "h2mux"), {
+  error: "multiplex protocol h2mux (the default) is not supported by this build; set protocol smux or yamux",
+  path: ["protocol"],
+}).refine(brutalOff, { error: "multiplex.brutal is not supported by this build", path: ["brutal"] });
 
-/** Inbound `multiplex{}`. */
+/** Inbound `multiplex{}` (sing-mux server: smux and yamux clients; `padding` rejects unpadded ones). */
 export const inboundMultiplexSchema = z.strictObject({
   enabled: z.boolean().optional(),
   padding: z.boolean().optional(),
   brutal: z.record(z.string(), z.unknown()).optional(),
-}).refine((m) => !m.enabled, { error: "multiplex is not supported by this build" });
+}).refine(brutalOff, { error: "multiplex.brutal is not supported by this build", path: ["brutal"] });
+
+/** The mux client for an outbound's `multiplex{}`, or `null` when disabled. */
+export function muxClientFor(
+  m: z.output<typeof outboundMultiplexSchema> | undefined,
+  connect: () => Promise<Stream>,
+): MuxClient | null {
+  if (!m?.enabled) return null;
+  return new MuxClient({
+    protocol: m.protocol as "smux" | "yamux",
+    maxConnections: m.max_connections,
+    minStreams: m.min_streams,
+    maxStreams: m.max_streams,
+    padding: m.padding,
+  }, connect);
+}
 
 /** `network`: one of tcp/udp, absent for both. */
 export const networkSchema = z.enum(["tcp", "udp"]).optional();

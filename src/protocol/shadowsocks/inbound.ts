@@ -19,6 +19,7 @@ import { ReplayFilter } from "../../common/replay_filter.ts";
 import { decodeSocksAddr } from "../../common/socks_addr.ts";
 import { HANDSHAKE_TIMEOUT_MS } from "../proxy_inbound.ts";
 import { inboundMultiplexSchema, networkSchema } from "../shared_options.ts";
+import { muxRouter } from "../../transport/mux/router.ts";
 import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts";
 import { lookupMethod, masterKey, SHADOWSOCKS_METHODS, type ShadowsocksMethod } from "./method.ts";
 import { openUdp, sealUdp } from "./udp.ts";
@@ -95,7 +96,7 @@ export class ShadowsocksInbound implements Inbound {
 
   constructor(ctx: InboundContext, o: ShadowsocksInboundOptions) {
     this.tag = ctx.tag;
-    this.#ctx = ctx;
+    this.#ctx = { ...ctx, router: muxRouter(ctx.router, o.multiplex, ctx.logger) };
     this.#o = o;
     this.#method = lookupMethod(o.method);
     if (this.#method.kind === "none") {

@@ -21,7 +21,8 @@ import { ConfigError } from "../../common/errors.ts";
 import { encodeSocksAddr } from "../../common/socks_addr.ts";
 import { ProxyConnector } from "../../transport/v2ray.ts";
 import { parsePluginOptions, pluginLayers } from "../../transport/sip003/sip003.ts";
-import { networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
+import { muxClientFor, networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
+import { MUX_DESTINATION, type MuxClient } from "../../transport/mux/client.ts";
 import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts";
 import { lookupMethod, masterKey, SHADOWSOCKS_METHODS, type ShadowsocksMethod } from "./method.ts";
 import { openUdp, sealUdp } from "./udp.ts";
@@ -67,6 +68,7 @@ export class ShadowsocksOutbound implements Outbound {
   #key: Uint8Array;
   #identity: Uint8Array[];
   #connector: ProxyConnector;
+  #mux: MuxClient | null;
 
   constructor(ctx: OutboundContext, o: ShadowsocksOutboundOptions) {
     this.tag = ctx.tag;
@@ -93,9 +95,15 @@ export class ShadowsocksOutbound implements Outbound {
       layers.transport,
       ctx.logger,
     );
+    this.#mux = muxClientFor(o.multiplex, () => this.#dialDirect(MUX_DESTINATION));
   }
 
   async dial(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
+    if (this.#mux) return await this.#mux.dial(destination);
+    return await this.#dialDirect(destination, options);
+  }
+
+  async #dialDirect(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
     const conn = await this.#connector.connect(options);
     if (this.#method.kind === "2022") {
       const enc = new Ss2022ClientEncoder(this.#method, this.#key, this.#identity, destination);
@@ -118,7 +126,15 @@ export class ShadowsocksOutbound implements Outbound {
     );
   }
 
-  async listenPacket(_destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+  /** Closes the multiplexed connections and the shared HTTP/2 connection. */
+  close(): Promise<void> {
+    this.#connector.close();
+    this.#mux?.close();
+    return Promise.resolve();
+  }
+
+  async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+    if (this.#mux) return await this.#mux.listenPacket(destination);
     const inner = await this.#dialer.listenPacket(this.#server, options);
     if (this.#method.kind === "2022") {
       return new Ss2022PacketConn(inner, this.#server, this.#method, this.#key, this.#identity[0]);

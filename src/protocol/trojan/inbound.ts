@@ -20,6 +20,7 @@ import { inboundTlsSchema } from "../../transport/tls/config.ts";
 import { v2rayTransportSchema } from "../../transport/v2ray.ts";
 import { HANDSHAKE_TIMEOUT_MS, proxyListener, rejectSilently } from "../proxy_inbound.ts";
 import { inboundMultiplexSchema } from "../shared_options.ts";
+import { muxRouter } from "../../transport/mux/router.ts";
 import {
   decodeTrojanPacket,
   decodeTrojanRequest,
@@ -63,6 +64,7 @@ async function identify(reader: HandshakeReader, keys: Map<string, string>): Pro
 
 /** Creates a `trojan` inbound. */
 export function createTrojanInbound(ctx: InboundContext, o: TrojanInboundOptions) {
+  ctx = { ...ctx, router: muxRouter(ctx.router, o.multiplex, ctx.logger) };
   const keys = new Map(o.users.map((u) => [new TextDecoder().decode(trojanKey(u.password)), u.name ?? ""]));
   const fallback = async (stream: Stream, reader: HandshakeReader): Promise<void> => {
     let target = o.fallback;

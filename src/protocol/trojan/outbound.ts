@@ -12,7 +12,8 @@ import { StreamPacketConn } from "../../common/stream_packet_conn.ts";
 import { CodecStream } from "../../common/codec_stream.ts";
 import { outboundTlsSchema } from "../../transport/tls/config.ts";
 import { ProxyConnector, v2rayTransportSchema } from "../../transport/v2ray.ts";
-import { networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
+import { muxClientFor, networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
+import { MUX_DESTINATION, type MuxClient } from "../../transport/mux/client.ts";
 import {
   decodeTrojanPacket,
   encodeTrojanPacket,
@@ -46,6 +47,7 @@ export class TrojanOutbound implements Outbound {
   readonly dependencies: string[];
   #key: Uint8Array;
   #connector: ProxyConnector;
+  #mux: MuxClient | null;
 
   constructor(ctx: OutboundContext, o: TrojanOutboundOptions) {
     this.tag = ctx.tag;
@@ -59,9 +61,15 @@ export class TrojanOutbound implements Outbound {
       o.transport,
       ctx.logger,
     );
+    this.#mux = muxClientFor(o.multiplex, () => this.#dialDirect(MUX_DESTINATION));
   }
 
   async dial(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
+    if (this.#mux) return await this.#mux.dial(destination);
+    return await this.#dialDirect(destination, options);
+  }
+
+  async #dialDirect(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
     const conn = await this.#connector.connect(options);
     const header = encodeTrojanRequest(this.#key, TROJAN_CMD_CONNECT, destination);
     // Raw stream after the header: the header rides with the first write (or goes out on read).
@@ -73,10 +81,12 @@ export class TrojanOutbound implements Outbound {
   /** Closes the shared HTTP/2 connection of the `grpc`/`http` transports. */
   close(): Promise<void> {
     this.#connector.close();
+    this.#mux?.close();
     return Promise.resolve();
   }
 
   async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+    if (this.#mux) return await this.#mux.listenPacket(destination);
     const conn = await this.#connector.connect(options);
     return new StreamPacketConn(conn, {
       encode: (data, addr) => encodeTrojanPacket(addr, data),

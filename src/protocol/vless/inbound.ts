@@ -17,6 +17,7 @@ import { inboundTlsSchema } from "../../transport/tls/config.ts";
 import { v2rayTransportSchema } from "../../transport/v2ray.ts";
 import { HANDSHAKE_TIMEOUT_MS, proxyListener, rejectSilently } from "../proxy_inbound.ts";
 import { inboundMultiplexSchema } from "../shared_options.ts";
+import { muxRouter } from "../../transport/mux/router.ts";
 import {
   decodeVlessRequest,
   LengthPacketDecoder,
@@ -46,6 +47,7 @@ export type VlessInboundOptions = z.output<typeof vlessInboundSchema>;
 
 /** Creates a `vless` inbound. */
 export function createVlessInbound(ctx: InboundContext, o: VlessInboundOptions) {
+  ctx = { ...ctx, router: muxRouter(ctx.router, o.multiplex, ctx.logger) };
   const users = new Map(
     o.users.map((u, i) => [formatUuid(parseUuid(u.uuid, `users[${i}].uuid`)), u.name ?? ""]),
   );

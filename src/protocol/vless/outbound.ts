@@ -14,7 +14,8 @@ import { StreamPacketConn } from "../../common/stream_packet_conn.ts";
 import { parseUuid } from "../../common/uuid.ts";
 import { outboundTlsSchema } from "../../transport/tls/config.ts";
 import { ProxyConnector, v2rayTransportSchema } from "../../transport/v2ray.ts";
-import { networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
+import { muxClientFor, networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
+import { MUX_DESTINATION, type MuxClient } from "../../transport/mux/client.ts";
 import { encodeVlessRequest, VLESS_CMD_UDP, vlessClient } from "./protocol.ts";
 
 /** Options of a `vless` outbound. */
@@ -45,6 +46,7 @@ export class VlessOutbound implements Outbound {
   readonly dependencies: string[];
   #uuid: Uint8Array;
   #connector: ProxyConnector;
+  #mux: MuxClient | null;
 
   constructor(ctx: OutboundContext, o: VlessOutboundOptions) {
     this.tag = ctx.tag;
@@ -58,19 +60,27 @@ export class VlessOutbound implements Outbound {
       o.transport,
       ctx.logger,
     );
+    this.#mux = muxClientFor(o.multiplex, () => this.#dialDirect(MUX_DESTINATION));
   }
 
   async dial(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
+    if (this.#mux) return await this.#mux.dial(destination);
+    return await this.#dialDirect(destination, options);
+  }
+
+  async #dialDirect(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
     return vlessClient(await this.#connector.connect(options), this.#uuid, destination);
   }
 
   /** Closes the shared HTTP/2 connection of the `grpc`/`http` transports. */
   close(): Promise<void> {
     this.#connector.close();
+    this.#mux?.close();
     return Promise.resolve();
   }
 
   async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+    if (this.#mux) return await this.#mux.listenPacket(destination);
     const conn = await this.#connector.connect(options);
     let seenResponse = false;
     return new StreamPacketConn(conn, {

@@ -16,6 +16,7 @@ import { inboundTlsSchema } from "../../transport/tls/config.ts";
 import { v2rayTransportSchema } from "../../transport/v2ray.ts";
 import { HANDSHAKE_TIMEOUT_MS, proxyListener, rejectSilently } from "../proxy_inbound.ts";
 import { inboundMultiplexSchema } from "../shared_options.ts";
+import { muxRouter } from "../../transport/mux/router.ts";
 import { CMD_TCP, CMD_UDP, vmessUser } from "./header.ts";
 import { AUTH_ID_WINDOW_S, vmessServerHandshake, vmessServerStream } from "./protocol.ts";
 
@@ -39,6 +40,7 @@ export type VmessInboundOptions = z.output<typeof vmessInboundSchema>;
 
 /** Creates a `vmess` inbound. */
 export function createVmessInbound(ctx: InboundContext, o: VmessInboundOptions) {
+  ctx = { ...ctx, router: muxRouter(ctx.router, o.multiplex, ctx.logger) };
   const users = o.users.map((u, i) => vmessUser(parseUuid(u.uuid, `users[${i}].uuid`), u.name ?? ""));
   const replay = new ReplayFilter(2 * AUTH_ID_WINDOW_S * 1000, Date.now());
   return proxyListener("vmess", ctx, o, async (stream, reader, base) => {

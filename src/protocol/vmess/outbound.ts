@@ -14,7 +14,8 @@ import { StreamPacketConn } from "../../common/stream_packet_conn.ts";
 import { parseUuid } from "../../common/uuid.ts";
 import { outboundTlsSchema } from "../../transport/tls/config.ts";
 import { ProxyConnector, v2rayTransportSchema } from "../../transport/v2ray.ts";
-import { networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
+import { muxClientFor, networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
+import { MUX_DESTINATION, type MuxClient } from "../../transport/mux/client.ts";
 import { CMD_UDP, type VmessUser, vmessUser } from "./header.ts";
 import { vmessClient, vmessClientParts } from "./protocol.ts";
 
@@ -54,6 +55,7 @@ export class VmessOutbound implements Outbound {
   #user: VmessUser;
   #o: VmessOutboundOptions;
   #connector: ProxyConnector;
+  #mux: MuxClient | null;
 
   constructor(ctx: OutboundContext, o: VmessOutboundOptions) {
     this.tag = ctx.tag;
@@ -68,9 +70,15 @@ export class VmessOutbound implements Outbound {
       o.transport,
       ctx.logger,
     );
+    this.#mux = muxClientFor(o.multiplex, () => this.#dialDirect(MUX_DESTINATION));
   }
 
   async dial(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
+    if (this.#mux) return await this.#mux.dial(destination);
+    return await this.#dialDirect(destination, options);
+  }
+
+  async #dialDirect(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
     const conn = await this.#connector.connect(options);
     return vmessClient(conn, this.#user, destination, {
       security: this.#o.security,
@@ -81,10 +89,12 @@ export class VmessOutbound implements Outbound {
   /** Closes the shared HTTP/2 connection of the `grpc`/`http` transports. */
   close(): Promise<void> {
     this.#connector.close();
+    this.#mux?.close();
     return Promise.resolve();
   }
 
   async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+    if (this.#mux) return await this.#mux.listenPacket(destination);
     const conn = await this.#connector.connect(options);
     const { prefix, encoder, decoder } = vmessClientParts(this.#user, destination, {
       security: this.#o.security,
