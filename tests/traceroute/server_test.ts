@@ -123,13 +123,17 @@ Deno.test("/traceroute error codes: 400 INVALID_REQUEST, 500 DNS/UNKNOWN/CONNREF
   }
 });
 
-Deno.test("runTracerouteOnce(): unknown tcp-method is a 500-class error, max-ttl 0 too", async () => {
+Deno.test("runTracerouteOnce(): unknown tcp-method and unix syn_socket fail with the reference texts", async () => {
   const p = paramsFromQuery(
     new URL("http://x/?target=127.0.0.1&protocol=tcp&tcp-method=fast"),
   ) as TracerouteParams;
   let msg = "";
   await runTracerouteOnce(p, 33434).catch((e) => msg = e.message);
   assertEquals(msg, "unexpected TCPMethod: fast");
+  // syn_socket is the reference's Windows-only method; on unix it answers with the reference's text
+  p.tcpMethod = "syn_socket";
+  await runTracerouteOnce(p, 33434).catch((e) => msg = e.message);
+  assertEquals(msg, "not implemented or supported on unix");
 });
 
 Deno.test("non-GET /traceroute is 405 text; HEAD /health is 200 with no body; unknown path 404", async () => {

@@ -237,7 +237,7 @@ export async function runTcp(spec: RunSpec, method: string): Promise<RunOutcome>
     case "sack":
       return await runSack(spec);
     case "syn_socket":
-      throw new Error("SYN socket traceroute is not implemented or supported on unix");
+      throw new Error("not implemented or supported on unix"); // the reference's exact text (tcp/seqsocket_unix.go)
     case "prefer_sack":
       try {
         return await runSack(spec);
