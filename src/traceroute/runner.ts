@@ -21,6 +21,11 @@ export interface RunnerDeps {
   ptr?: PtrLookup;
   publicIp?: () => Promise<string>;
   log?: (level: "trace" | "debug" | "info" | "warn", msg: string) => void;
+  /**
+   * Cancels ICMP runs (the reference's ICMP honours the request context; UDP, TCP and SACK use a
+   * background context and run to completion).
+   */
+  signal?: AbortSignal;
   /** Replaces the per-run driver (tests). */
   runOnce?: (p: TracerouteParams, destPort: number) => Promise<RunOutcome>;
 }
@@ -57,7 +62,7 @@ export async function runTracerouteOnce(
     }
     case "icmp": {
       const t = await parseTarget(p.hostname, 80, p.wantV6, resolve);
-      return await runIcmp(spec(p, t.ip, 0, deps));
+      return await runIcmp({ ...spec(p, t.ip, 0, deps), signal: deps.signal });
     }
     default:
       throw new InvalidTargetError(`unknown protocol: ${JSON.stringify(p.protocol)}`);

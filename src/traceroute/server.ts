@@ -87,7 +87,7 @@ export function createApp(deps: RunnerDeps = {}, startedAt = performance.now()):
     const p = paramsFromQuery(new URL(c.req.url));
     if ("error" in p) return json(400, toCompactJSON({ code: "INVALID_REQUEST", message: p.error }));
     try {
-      const results = await runTraceroute(p, deps);
+      const results = await runTraceroute(p, { ...deps, signal: c.req.raw.signal });
       return json(200, toCompactJSON(results));
     } catch (e) {
       const code = classifyError(e);

@@ -138,3 +138,22 @@ Deno.test("clipResults() and toHops() number hops from min TTL and find the dest
   }
   assert(threw);
 });
+
+Deno.test("tracerouteParallel() returns the context error when cancelled (ICMP honours the request)", async () => {
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 30);
+  const t0 = performance.now();
+  await assertRejects(
+    () =>
+      tracerouteParallel(new FakeDriver(["", "10.99.1.1", "", ""], 9), {
+        minTtl: 1,
+        maxTtl: 5,
+        timeoutMs: 5000,
+        sendDelayMs: 5,
+        signal: ac.signal,
+      }),
+    Error,
+    "context canceled",
+  );
+  assert(performance.now() - t0 < 1000);
+});
