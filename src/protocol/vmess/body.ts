@@ -4,6 +4,10 @@
  * is XORed with SHAKE128(iv) output under ChunkMasking; GlobalPadding draws the padding length
  * from the same stream (before the mask). The AEAD nonce is `count(2, BE) ‖ iv[2..12]`.
  * An empty payload ends the stream. Without ChunkStream ("zero") the body is raw.
+ * With AuthenticatedLength (sing-vmess `chunk_length_aead.go`) the size is instead sealed:
+ * `seal(BE16(size − 16))` (18 bytes) under a key `KDF(requestKey, "auth_len")[:16]` (AES-128-GCM,
+ * or ChaCha20-Poly1305 with the MD5-expanded key) and nonce `count(2) ‖ requestIV[2..12]` with
+ * its own counter, in both directions; global padding still comes from SHAKE128(iv).
  *
  * @module
  */
@@ -12,8 +16,14 @@ import { type Aead, createAead } from "../../common/aead.ts";
 import type { ByteQueue } from "../../common/byte_queue.ts";
 import type { StreamDecoder, StreamEncoder } from "../../common/codec_stream.ts";
 import { ProtocolError } from "../../common/errors.ts";
-import { OPT_CHUNK_MASKING, OPT_CHUNK_STREAM, OPT_GLOBAL_PADDING, SECURITY } from "./header.ts";
-import { chachaBodyKey } from "./kdf.ts";
+import {
+  OPT_AUTHENTICATED_LENGTH,
+  OPT_CHUNK_MASKING,
+  OPT_CHUNK_STREAM,
+  OPT_GLOBAL_PADDING,
+  SECURITY,
+} from "./header.ts";
+import { chachaBodyKey, kdf16 } from "./kdf.ts";
 
 /** Largest payload this implementation puts in one chunk. */
 export const VMESS_MAX_PAYLOAD = 16384 - 16;
@@ -45,6 +55,30 @@ export interface BodyParams {
   option: number;
   key: Uint8Array;
   iv: Uint8Array;
+  /** The request body key and IV (authenticated length keys derive from them in both directions). */
+  requestKey?: Uint8Array;
+  requestIv?: Uint8Array;
+}
+
+/** A counter-nonce AEAD for sealed chunk sizes. */
+class LengthSealer {
+  readonly aead: Aead;
+  readonly nonce = new Uint8Array(12);
+  #count = 0;
+  constructor(p: BodyParams) {
+    if (!p.requestKey || !p.requestIv) throw new Error("authenticated length needs the request key and IV");
+    const k = kdf16(p.requestKey, "auth_len");
+    this.aead = p.security === SECURITY["chacha20-poly1305"]
+      ? createAead("chacha20-poly1305", chachaBodyKey(k))
+      : createAead("aes-128-gcm", k);
+    this.nonce.set(p.requestIv.subarray(2, 12), 2);
+  }
+  nextNonce(): Uint8Array {
+    this.nonce[0] = this.#count >> 8;
+    this.nonce[1] = this.#count & 0xff;
+    this.#count = (this.#count + 1) & 0xffff;
+    return this.nonce;
+  }
 }
 
 function bodyAead(p: BodyParams): Aead | null {
@@ -62,12 +96,15 @@ class BodyState {
   readonly mask: ShakeMask | null;
   readonly padding: boolean;
   readonly nonce = new Uint8Array(12);
+  readonly authLength: LengthSealer | null;
   #count = 0;
   constructor(p: BodyParams) {
     this.aead = bodyAead(p);
     this.chunked = (p.option & OPT_CHUNK_STREAM) !== 0;
-    const masking = (p.option & OPT_CHUNK_MASKING) !== 0;
-    this.padding = masking && (p.option & OPT_GLOBAL_PADDING) !== 0;
+    this.authLength = this.chunked && (p.option & OPT_AUTHENTICATED_LENGTH) ? new LengthSealer(p) : null;
+    const masking = (p.option & OPT_CHUNK_MASKING) !== 0 && !this.authLength;
+    this.padding = (masking || this.authLength !== null) && (p.option & OPT_CHUNK_MASKING) !== 0 &&
+      (p.option & OPT_GLOBAL_PADDING) !== 0;
     this.mask = masking || this.padding ? new ShakeMask(p.iv) : null;
     this.nonce.set(p.iv.subarray(2, 12), 2);
   }
@@ -104,9 +141,15 @@ export class VmessBodyEncoder implements StreamEncoder {
     const s = this.#s;
     const pad = s.nextPadding();
     const size = piece.length + s.overhead + pad;
-    const masked = size ^ s.nextMask();
-    out[o++] = (masked >> 8) & 0xff;
-    out[o++] = masked & 0xff;
+    if (s.authLength) {
+      const a = s.authLength;
+      const field = (size - 16) & 0xffff;
+      o += a.aead.sealTo(out.subarray(o), a.nextNonce(), new Uint8Array([field >> 8, field & 0xff]));
+    } else {
+      const masked = size ^ s.nextMask();
+      out[o++] = (masked >> 8) & 0xff;
+      out[o++] = masked & 0xff;
+    }
     if (s.aead) o += s.aead.sealTo(out.subarray(o), s.nextNonce(), piece);
     else {
       out.set(piece, o);
@@ -126,7 +169,7 @@ export class VmessBodyEncoder implements StreamEncoder {
       throw new RangeError(`Packet of ${p.length} bytes exceeds ${VMESS_MAX_PAYLOAD}`);
     }
     const chunks = Math.max(1, Math.ceil(p.length / VMESS_MAX_PAYLOAD));
-    const need = p.length + chunks * (2 + 16 + 64);
+    const need = p.length + chunks * (18 + 16 + 64);
     if (this.#out.length < need) this.#out = new Uint8Array(Math.max(need, 64 * 1024));
     const out = this.#out;
     let o = 0;
@@ -139,7 +182,7 @@ export class VmessBodyEncoder implements StreamEncoder {
 
   finish(): Uint8Array | null {
     if (!this.#s.chunked) return null;
-    const out = new Uint8Array(2 + 16 + 64);
+    const out = new Uint8Array(18 + 16 + 64);
     return out.slice(0, this.#chunk(out, 0, new Uint8Array(0)));
   }
 }
@@ -160,10 +203,22 @@ export class VmessBodyDecoder implements StreamDecoder {
     if (!s.chunked) return q.length ? q.take(q.length) : null;
     if (this.done) return null;
     if (this.#size < 0) {
-      if (q.length < 2) return null;
-      const b = q.take(2);
-      this.#pad = s.nextPadding();
-      this.#size = ((b[0] << 8) | b[1]) ^ s.nextMask();
+      if (s.authLength) {
+        if (q.length < 18) return null;
+        const a = s.authLength;
+        const sealed = q.take(18);
+        const b = new Uint8Array(2);
+        if (a.aead.openTo(b, a.nextNonce(), sealed) !== 2) {
+          throw new ProtocolError("vmess", 0, "chunk length authentication failed");
+        }
+        this.#pad = s.nextPadding();
+        this.#size = (((b[0] << 8) | b[1]) + 16) & 0xffff;
+      } else {
+        if (q.length < 2) return null;
+        const b = q.take(2);
+        this.#pad = s.nextPadding();
+        this.#size = ((b[0] << 8) | b[1]) ^ s.nextMask();
+      }
       if (this.#size < s.overhead + this.#pad) {
         throw new ProtocolError("vmess", 0, `bad chunk size ${this.#size}`);
       }

@@ -1,6 +1,7 @@
 /**
  * The `vmess` inbound (spec sing-box.md §1.1): AEAD requests only (alter_id 0), auth ID time
- * window ±120 s and replay filter, TLS and V2Ray transports, TCP and UDP (command 2). A failed
+ * window ±120 s and replay filter, TLS and V2Ray transports, TCP and UDP (command 2, plain or
+ * `packetaddr` to `sp.packet-addr.v2fly.arpa`), authenticated length, multiplex. A failed
  * handshake is drained silently.
  *
  * @module
@@ -17,7 +18,9 @@ import { v2rayTransportSchema } from "../../transport/v2ray.ts";
 import { HANDSHAKE_TIMEOUT_MS, proxyListener, rejectSilently } from "../proxy_inbound.ts";
 import { inboundMultiplexSchema } from "../shared_options.ts";
 import { muxRouter } from "../../transport/mux/router.ts";
+import type { PacketConn } from "../../adapter/types.ts";
 import { CMD_TCP, CMD_UDP, vmessUser } from "./header.ts";
+import { decodePacketAddr, encodePacketAddr, PACKET_ADDR_HOST, ReplayPacketConn } from "./packetaddr.ts";
 import { AUTH_ID_WINDOW_S, vmessServerHandshake, vmessServerStream } from "./protocol.ts";
 
 /** Options of a `vmess` inbound. */
@@ -62,23 +65,35 @@ export function createVmessInbound(ctx: InboundContext, o: VmessInboundOptions) 
     } else if (a.request.command === CMD_UDP) {
       const encoder = a.encoder(true);
       const decoder = a.decoder;
-      const conn = new StreamPacketConn(
+      const packetAddr = destination.host === PACKET_ADDR_HOST;
+      let conn: PacketConn = new StreamPacketConn(
         stream,
         {
-          encode: (data) => encoder.encode(data),
+          encode: (data, addr) => encoder.encode(packetAddr ? encodePacketAddr(addr, data) : data),
           decode: (q) => {
             for (;;) {
               const c = decoder.decode(q);
               if (decoder.done) return "eof";
               if (c === null) return null;
-              if (c.length) return { data: c.slice(), addr: destination };
+              if (!c.length) continue;
+              if (!packetAddr) return { data: c.slice(), addr: destination };
+              const p = decodePacketAddr(c);
+              return { data: p.data.slice(), addr: p.addr };
             }
           },
         },
         a.responsePrefix,
         a.queue,
       );
-      await ctx.router.routePacketConnection(conn, { ...base, network: "udp", destination, user });
+      let dest = destination;
+      if (packetAddr) {
+        // Route by the first datagram's address (the magic destination is not a real peer).
+        const first = await conn.readPacket();
+        if (!first) return conn.close();
+        dest = first.addr;
+        conn = new ReplayPacketConn(conn, first);
+      }
+      await ctx.router.routePacketConnection(conn, { ...base, network: "udp", destination: dest, user });
     } else {
       await rejectSilently(ctx, "vmess", stream, new Error(`unsupported command ${a.request.command}`));
     }

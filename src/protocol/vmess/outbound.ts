@@ -1,8 +1,9 @@
 /**
  * The `vmess` outbound (spec sing-box.md §1.2): AEAD header (alter_id 0), security
  * auto/aes-128-gcm/chacha20-poly1305/none/zero, global padding, TLS and V2Ray transports.
- * UDP uses command 2 (one chunk per datagram, one destination per connection); packet
- * encoding `packetaddr` and `xudp` are refused until implemented.
+ * UDP uses command 2 (one chunk per datagram, one destination per connection), or with
+ * `packet_encoding: packetaddr` one session to `sp.packet-addr.v2fly.arpa` whose datagrams
+ * carry their addresses; `xudp` is refused. `authenticated_length` seals chunk sizes.
  *
  * @module
  */
@@ -17,6 +18,7 @@ import { ProxyConnector, v2rayTransportSchema } from "../../transport/v2ray.ts";
 import { muxClientFor, networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
 import { MUX_DESTINATION, type MuxClient } from "../../transport/mux/client.ts";
 import { CMD_UDP, type VmessUser, vmessUser } from "./header.ts";
+import { decodePacketAddr, encodePacketAddr, PACKET_ADDR_DESTINATION } from "./packetaddr.ts";
 import { vmessClient, vmessClientParts } from "./protocol.ts";
 
 /** Options of a `vmess` outbound. */
@@ -30,12 +32,10 @@ export const vmessOutboundSchema = z.strictObject({
   }).optional(),
   alter_id: z.literal(0, { error: "only alter_id 0 (AEAD) is supported" }).optional(),
   global_padding: z.boolean().optional(),
-  authenticated_length: z.boolean().optional().refine((v) => !v, {
-    error: "authenticated_length is not supported by this build",
-  }),
+  authenticated_length: z.boolean().optional(),
   network: networkSchema,
-  packet_encoding: z.enum(["", "packetaddr", "xudp"]).optional().refine((v) => !v, {
-    error: "packet_encoding is not supported by this build yet",
+  packet_encoding: z.enum(["", "packetaddr", "xudp"]).optional().refine((v) => v !== "xudp", {
+    error: "packet_encoding xudp is not supported by this build; use packetaddr or none",
   }),
   tls: outboundTlsSchema.optional(),
   transport: v2rayTransportSchema.optional(),
@@ -83,6 +83,7 @@ export class VmessOutbound implements Outbound {
     return vmessClient(conn, this.#user, destination, {
       security: this.#o.security,
       globalPadding: this.#o.global_padding,
+      authenticatedLength: this.#o.authenticated_length,
     });
   }
 
@@ -96,20 +97,29 @@ export class VmessOutbound implements Outbound {
   async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
     if (this.#mux) return await this.#mux.listenPacket(destination);
     const conn = await this.#connector.connect(options);
-    const { prefix, encoder, decoder } = vmessClientParts(this.#user, destination, {
-      security: this.#o.security,
-      globalPadding: this.#o.global_padding,
-      command: CMD_UDP,
-      packetMode: true,
-    });
+    const packetAddr = this.#o.packet_encoding === "packetaddr";
+    const { prefix, encoder, decoder } = vmessClientParts(
+      this.#user,
+      packetAddr ? PACKET_ADDR_DESTINATION : destination,
+      {
+        security: this.#o.security,
+        globalPadding: this.#o.global_padding,
+        authenticatedLength: this.#o.authenticated_length,
+        command: CMD_UDP,
+        packetMode: true,
+      },
+    );
     return new StreamPacketConn(conn, {
-      encode: (data) => encoder.encode(data),
+      encode: (data, addr) => encoder.encode(packetAddr ? encodePacketAddr(addr, data) : data),
       decode: (q) => {
         for (;;) {
           const c = decoder.decode(q);
           if (decoder.done) return "eof";
           if (c === null) return null;
-          if (c.length) return { data: c.slice(), addr: destination };
+          if (!c.length) continue;
+          if (!packetAddr) return { data: c.slice(), addr: destination };
+          const p = decodePacketAddr(c);
+          return { data: p.data.slice(), addr: p.addr };
         }
       },
     }, prefix);

@@ -47,14 +47,21 @@ export interface VmessClientOptions {
   command?: number;
   /** Treat each write as one chunk (UDP). */
   packetMode?: boolean;
+  /** Seal chunk sizes (option 0x10, sing-box `authenticated_length`). */
+  authenticatedLength?: boolean;
 }
 
 /** Resolves a configured security name to the header byte and options. */
-export function clientSecurity(name: VmessSecurity | "auto" | undefined, globalPadding: boolean) {
+export function clientSecurity(
+  name: VmessSecurity | "auto" | undefined,
+  globalPadding: boolean,
+  authenticatedLength = false,
+) {
   const sec = !name || name === "auto" ? "aes-128-gcm" : name;
   if (sec === "zero") return { security: SECURITY.none, option: 0 };
   let option = OPT_CHUNK_STREAM | OPT_CHUNK_MASKING;
   if (globalPadding && sec !== "none") option |= OPT_GLOBAL_PADDING;
+  if (authenticatedLength && sec !== "none") option |= OPT_AUTHENTICATED_LENGTH;
   return { security: SECURITY[sec], option };
 }
 
@@ -69,7 +76,14 @@ class ResponseDecoder implements StreamDecoder {
     this.#key = key;
     this.#iv = iv;
     this.#respV = req.responseV;
-    this.#bodyParams = { security: req.security, option: req.option, key, iv };
+    this.#bodyParams = {
+      security: req.security,
+      option: req.option,
+      key,
+      iv,
+      requestKey: req.bodyKey,
+      requestIv: req.bodyIV,
+    };
   }
   #bodyParams;
   get done(): boolean {
@@ -95,7 +109,11 @@ class ResponseDecoder implements StreamDecoder {
 
 /** The pieces of a client session: request prefix, body encoder, response decoder. */
 export function vmessClientParts(user: VmessUser, destination: Socksaddr, options: VmessClientOptions = {}) {
-  const { security, option } = clientSecurity(options.security, options.globalPadding ?? false);
+  const { security, option } = clientSecurity(
+    options.security,
+    options.globalPadding ?? false,
+    options.authenticatedLength ?? false,
+  );
   const req: VmessRequest = {
     bodyIV: crypto.getRandomValues(new Uint8Array(16)),
     bodyKey: crypto.getRandomValues(new Uint8Array(16)),
@@ -108,7 +126,7 @@ export function vmessClientParts(user: VmessUser, destination: Socksaddr, option
   return {
     prefix: sealRequest(user, encodeRequestHeader(req)),
     encoder: new VmessBodyEncoder(
-      { security, option, key: req.bodyKey, iv: req.bodyIV },
+      { security, option, key: req.bodyKey, iv: req.bodyIV, requestKey: req.bodyKey, requestIv: req.bodyIV },
       options.packetMode ?? false,
     ),
     decoder: new ResponseDecoder(req) as StreamDecoder,
@@ -184,9 +202,6 @@ export async function vmessServerHandshake(
   );
   if (!header) throw new ProtocolError("vmess", REQUEST_PREFIX_LEN, "request header authentication failed");
   const request = decodeRequestHeader(header);
-  if (request.option & OPT_AUTHENTICATED_LENGTH) {
-    throw new ProtocolError("vmess", REQUEST_PREFIX_LEN, "authenticated length is not supported");
-  }
   reader.skip(REQUEST_PREFIX_LEN + len + 16);
   const { key, iv } = responseKeys(request);
   const queue = new Queue(256 * 1024);
@@ -197,8 +212,23 @@ export async function vmessServerHandshake(
     request,
     queue,
     responsePrefix: sealResponse(key, iv, request.responseV),
-    encoder: (packetMode) => new VmessBodyEncoder({ security, option, key, iv }, packetMode),
-    decoder: new VmessBodyDecoder({ security, option, key: request.bodyKey, iv: request.bodyIV }),
+    encoder: (packetMode) =>
+      new VmessBodyEncoder({
+        security,
+        option,
+        key,
+        iv,
+        requestKey: request.bodyKey,
+        requestIv: request.bodyIV,
+      }, packetMode),
+    decoder: new VmessBodyDecoder({
+      security,
+      option,
+      key: request.bodyKey,
+      iv: request.bodyIV,
+      requestKey: request.bodyKey,
+      requestIv: request.bodyIV,
+    }),
   };
 }
 

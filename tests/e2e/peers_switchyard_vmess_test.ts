@@ -1,0 +1,84 @@
+/**
+ * Switchyard client ↔ Switchyard server for the VMess options no Debian peer speaks:
+ * `authenticated_length` (aes-128-gcm with global padding, chacha20-poly1305) and
+ * `packet_encoding: packetaddr` UDP, alone and over ws and multiplex.
+ */
+import { freePort, startOrigin, startSwitchyard } from "../_util/mod.ts";
+import { startUdpEcho } from "../_util/socks_udp.ts";
+import { assertBulk, assertCurl, assertUdp } from "./_proxy_peers.ts";
+
+const UUID = "d73f92d8-aa98-1309-1335-bbbca4848995";
+
+Deno.test("switchyard pair: vmess authenticated_length and packet_encoding packetaddr", async (t) => {
+  const origin = startOrigin();
+  const echo = startUdpEcho();
+  const inb = { type: "vmess", users: [{ uuid: UUID }] };
+  const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
+    ["authlen-aes-padding", inb, {
+      type: "vmess",
+      uuid: UUID,
+      security: "aes-128-gcm",
+      global_padding: true,
+      authenticated_length: true,
+    }],
+    ["authlen-chacha", inb, {
+      type: "vmess",
+      uuid: UUID,
+      security: "chacha20-poly1305",
+      authenticated_length: true,
+    }],
+    ["packetaddr", inb, { type: "vmess", uuid: UUID, packet_encoding: "packetaddr" }],
+    ["packetaddr-authlen-ws", { ...inb, transport: { type: "ws", path: "/w" } }, {
+      type: "vmess",
+      uuid: UUID,
+      authenticated_length: true,
+      packet_encoding: "packetaddr",
+      transport: { type: "ws", path: "/w" },
+    }],
+    ["packetaddr-yamux", { ...inb, multiplex: { enabled: true } }, {
+      type: "vmess",
+      uuid: UUID,
+      packet_encoding: "packetaddr",
+      multiplex: { enabled: true, protocol: "yamux" },
+    }],
+  ];
+  const sp = cases.map(() => freePort());
+  const cp = cases.map(() => freePort());
+  const server = await startSwitchyard({
+    log: { level: "warn" },
+    inbounds: cases.map(([name, i], n) => ({ tag: name, listen: "127.0.0.1", listen_port: sp[n], ...i })),
+    outbounds: [{ type: "direct", tag: "direct" }],
+  }, sp);
+  const client = await startSwitchyard({
+    log: { level: "warn" },
+    inbounds: cases.map(([name], i) => ({
+      type: "mixed",
+      tag: `in-${name}`,
+      listen: "127.0.0.1",
+      listen_port: cp[i],
+    })),
+    outbounds: cases.map(([name, , out], i) => ({
+      tag: name,
+      server: "127.0.0.1",
+      server_port: sp[i],
+      ...out,
+    })),
+    route: { rules: cases.map(([name]) => ({ inbound: [`in-${name}`], outbound: name })) },
+  }, cp);
+  const logs = () => client.output() + "\n--- server ---\n" + server.output();
+  try {
+    for (const [i, [name]] of cases.entries()) {
+      await t.step(name, async () => {
+        await assertCurl(cp[i], origin.port, name, logs);
+        await assertBulk(cp[i], origin.port, 4 << 20, name);
+        await assertUdp(cp[i], echo.port, name);
+        await assertUdp(cp[i], echo.port, `${name}-again`);
+      });
+    }
+  } finally {
+    await client.stop();
+    await server.stop();
+    echo.close();
+    await origin.close();
+  }
+});
