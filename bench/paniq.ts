@@ -36,16 +36,48 @@ async function sink(s: Stream): Promise<number> {
   }
 }
 
+/** Per-thread CPU ticks (utime+stime) of this process, by thread name. */
+function threadTicks(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of Deno.readDirSync("/proc/self/task")) {
+    try {
+      const st = Deno.readTextFileSync(`/proc/self/task/${t.name}/stat`);
+      const name = st.slice(st.indexOf("(") + 1, st.lastIndexOf(")"));
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      out.set(`${name}#${t.name}`, Number(f[11]) + Number(f[12]));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+function cpuReport(label: string, before: Map<string, number>, seconds: number): void {
+  if (!Deno.env.get("PANIQ_BENCH_DEBUG")) return;
+  const hz = 100;
+  const rows: string[] = [];
+  let total = 0;
+  for (const [k, v] of threadTicks()) {
+    const d = v - (before.get(k) ?? 0);
+    total += d;
+    if (d > 2) rows.push(`${k}=${(d / hz / seconds * 100).toFixed(0)}%`);
+  }
+  console.log(
+    `${label} cpu: total ${(total / hz / seconds * 100).toFixed(0)}% of one core; ${rows.join(" ")}`,
+  );
+}
+
 async function pushAndTime(
+  label: string,
   write: (b: Uint8Array) => Promise<unknown>,
   done: Promise<number>,
   close: () => Promise<void>,
 ) {
   const t0 = performance.now();
+  const ticks = threadTicks();
   for (let sent = 0; sent < TOTAL; sent += CHUNK.length) await write(CHUNK);
   await close();
   const got = await done;
   const s = (performance.now() - t0) / 1000;
+  cpuReport(label, ticks, s);
   return { mbps: got / s / 1e6, got };
 }
 
@@ -78,7 +110,7 @@ const rs = await rc.createBidirectionalStream();
 const w = rs.writable.getWriter();
 await w.write(new Uint8Array([1]));
 await rawAccepted;
-const raw = await pushAndTime((b) => w.write(b), rawDone, () => w.close());
+const raw = await pushAndTime("raw", (b) => w.write(b), rawDone, () => w.close());
 rc.close();
 ep.close();
 
@@ -111,9 +143,20 @@ const h0 = performance.now();
 const ps = await client.open({ host: "127.0.0.1", port: 9 });
 const handshakeMs = performance.now() - h0;
 await streamReady;
-const paniq = await pushAndTime((b) => ps.write(b), paniqDone, () => ps.closeWrite());
+const paniq = await pushAndTime("paniq", (b) => ps.write(b), paniqDone, () => ps.closeWrite());
+if (Deno.env.get("PANIQ_BENCH_DEBUG")) {
+  // Per-socket receive-buffer drops (last column of /proc/net/udp), local port in hex.
+  for (const line of (await Deno.readTextFile("/proc/net/udp")).split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 12 && f[12] !== "0") {
+      console.log(`udp drops: port ${parseInt(f[1].split(":")[1], 16)} drops ${f[12]}`);
+    }
+  }
+  console.log(`ports: server ${server.addr.port}`);
+}
 client.close();
 server.close();
+if (Deno.env.get("PANIQ_BENCH_DEBUG")) await new Promise((r) => setTimeout(r, 300));
 
 console.log(`raw QUIC : ${raw.mbps.toFixed(1)} MB/s (${MIB} MiB)`);
 console.log(

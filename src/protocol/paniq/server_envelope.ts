@@ -131,6 +131,17 @@ export class ServerEnvelope {
     return s.codec!.encode(inner);
   }
 
+  /**
+   * The transport codec of a ready peer (`null` otherwise), for I/O layers that encode and decode
+   * a ready peer's frames directly: `codec.decode(data)` is what {@linkcode handleDatagram} does
+   * for a ready peer, `codec.encodeInto` what {@linkcode encodeTransport} does. Invalid after
+   * {@linkcode forget}.
+   */
+  transportCodec(peer: string): TransportCodec | null {
+    const s = this.#peers.get(peer);
+    return s?.ready ? s.codec! : null;
+  }
+
   #fresh(nowMs: number): PeerState {
     return { junkRemaining: this.cfg.profile.obfuscation.jc, sigIndex: 0, ready: false, lastSeenMs: nowMs };
   }

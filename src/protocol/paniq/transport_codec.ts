@@ -43,23 +43,55 @@ export class TransportCodec {
 
   /** Frames `inner`; `null` (counted as size_violation/pad_drop) if it does not fit. */
   encode(inner: Uint8Array): Uint8Array | null {
+    const size = this.#plan(inner);
+    if (size < 0) return null;
+    const out = new Uint8Array(size);
+    this.#write(out, inner, size);
+    return out;
+  }
+
+  /**
+   * Frames `inner` into `out` (the caller's reused buffer) without allocating; returns the frame
+   * length, or -1 (counted as for {@linkcode encode}) if it does not fit the envelope. Same bytes
+   * and the same draws from the random source as {@linkcode encode}.
+   *
+   * @throws {RangeError} If `out` is shorter than the frame
+   */
+  encodeInto(out: Uint8Array, inner: Uint8Array): number {
+    const size = this.#plan(inner);
+    if (size < 0) return -1;
+    if (out.length < size) {
+      throw new RangeError(`frame of ${size} bytes does not fit the ${out.length}-byte buffer`);
+    }
+    this.#write(out, inner, size);
+    return size;
+  }
+
+  #pad = 0;
+
+  /** Picks the padding (counting failures); returns the frame size or -1. */
+  #plan(inner: Uint8Array): number {
     const c = this.#o.counters;
     const base = transportHeaderSize(this.#o.transportReplay) + inner.length;
     const choice = inner.length === 0 ? null : selectPadding(this.#o.padding, base, this.#maxPayload);
     if (!choice) {
       c.size_violation++;
       c.pad_drop++;
-      return null;
+      return -1;
     }
     if (choice.clamped) c.pad_clamp++;
-    const out = new Uint8Array(this.#prefix + base + choice.pad);
+    this.#pad = choice.pad;
+    return this.#prefix + base + choice.pad;
+  }
+
+  #write(out: Uint8Array, inner: Uint8Array, size: number): void {
+    const c = this.#o.counters;
     this.#o.framer.writePrefix(MessageType.Transport, out);
     const counter = this.#o.transportReplay ? this.#sendCounter++ : null;
-    writeTransportPayload(out, this.#prefix, inner, choice.pad, counter);
-    c.udp_bytes_out += out.length;
+    writeTransportPayload(out, this.#prefix, inner, this.#pad, counter);
+    c.udp_bytes_out += size;
     c.payload_bytes_out += inner.length;
-    c.pad_out += choice.pad;
-    return out;
+    c.pad_out += this.#pad;
   }
 
   /** Unframes a datagram; `null` (counted) if it is not a valid, fresh transport frame. */

@@ -23,6 +23,7 @@ import type { PaniqMetrics } from "../../protocol/paniq/metrics.ts";
 import type { ResolvedClient } from "../../protocol/paniq/profile.ts";
 import { decodeProxyReply, encodeProxyRequest, STATUS_OK } from "../../protocol/paniq/proxy_codec.ts";
 import { ClientTunnel } from "./client_tunnel.ts";
+import { RemoteClientTunnel, ShimHost } from "./shim_host.ts";
 import { quicTransportOptions } from "./quic_options.ts";
 import { QuicStream } from "./quic_stream.ts";
 
@@ -49,7 +50,7 @@ export interface ClientOptions {
 }
 
 interface Session {
-  tunnel: ClientTunnel;
+  tunnel: ClientTunnel | RemoteClientTunnel;
   conn: Deno.QuicConn;
   dead: boolean;
 }
@@ -61,10 +62,14 @@ export class PaniqClient {
   #session: Session | null = null;
   #dialing: Promise<Session> | null = null;
   #closed = false;
+  /** The shim thread the tunnels run on (null: they run on this thread). */
+  readonly #host: ShimHost | null;
 
   constructor(cfg: ResolvedClient, opts: ClientOptions) {
     this.cfg = cfg;
     this.#opts = opts;
+    // Started now so the first dial does not wait for the Worker to load.
+    this.#host = ShimHost.enabled() ? ShimHost.acquire() : null;
   }
 
   /** True while a live connection is pooled. */
@@ -74,7 +79,9 @@ export class PaniqClient {
 
   async #dial(): Promise<Session> {
     const m = this.#opts.metrics;
-    const tunnel = await ClientTunnel.dial(this.cfg, m.envelope);
+    const tunnel = this.#host
+      ? await RemoteClientTunnel.dial(this.#host, this.cfg, m.envelope)
+      : await ClientTunnel.dial(this.cfg, m.envelope);
     try {
       const hashes = this.#opts.serverCertificateHashes;
       const conn = await withTimeout(
@@ -174,8 +181,10 @@ export class PaniqClient {
 
   /** Closes the pooled connection. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     if (this.#session) this.#reset(this.#session);
+    this.#host?.release();
   }
 }
 

@@ -17,6 +17,8 @@ import type { EnvelopeCounters } from "../../protocol/paniq/metrics.ts";
 import type { ResolvedClient } from "../../protocol/paniq/profile.ts";
 import { parseAddr } from "../../common/socks_addr.ts";
 import { systemResolve } from "../../common/dialer.ts";
+import { decodeSockaddr, encodeSockaddr, sameSockaddr } from "../../../ffi/udp_batch.ts";
+import { growQuicBuffer, openShimSocket, type ShimSocket } from "./udp.ts";
 
 /** The preamble got no Response in any attempt. */
 export class HandshakeFailedError extends Error {
@@ -28,56 +30,34 @@ export class HandshakeFailedError extends Error {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function sameAddr(a: Deno.Addr, host: string, port: number): boolean {
-  const na = a as Deno.NetAddr;
-  return na.port === port && (na.hostname === host || na.hostname === `::ffff:${host}`);
-}
-
 /** A live tunnel: QUIC connects to `127.0.0.1:localPort`. */
 export class ClientTunnel {
-  readonly localPort: number;
+  /** The loopback port QUIC connects to (0 until the handshake is done). */
+  localPort = 0;
   readonly remote: { hostname: string; port: number };
-  readonly #outer: Deno.DatagramConn;
-  readonly #inner: Deno.DatagramConn;
-  #quicAddr: Deno.NetAddr | null = null;
+  readonly #outer: ShimSocket;
+  #inner: ShimSocket | null = null;
+  readonly #remoteSa: Uint8Array;
+  readonly #cfg: ResolvedClient;
+  readonly #counters: EnvelopeCounters;
+  #quicSa: Uint8Array | null = null;
   #closed = false;
+  #onResponse: (() => void) | null = null;
+  #resolveDone!: () => void;
   /** Resolves when the tunnel closes. */
-  readonly done: Promise<void>;
+  readonly done: Promise<void> = new Promise((r) => this.#resolveDone = r);
 
   private constructor(
-    outer: Deno.DatagramConn,
-    inner: Deno.DatagramConn,
+    outer: ShimSocket,
     remote: { hostname: string; port: number },
     cfg: ResolvedClient,
     counters: EnvelopeCounters,
   ) {
     this.#outer = outer;
-    this.#inner = inner;
     this.remote = remote;
-    this.localPort = (inner.addr as Deno.NetAddr).port;
-    const codec = newClientCodec(cfg, counters);
-    const maxInner = Math.min(codec.maxInner, cfg.quicPacketSize);
-    const up = (async () => {
-      for (;;) {
-        const [data, from] = await inner.receive();
-        this.#quicAddr ??= from as Deno.NetAddr;
-        if (data.length > maxInner) {
-          counters.size_violation++;
-          continue; // larger than the fixed packet size: a PMTU probe, let it be lost
-        }
-        const frame = codec.encode(data);
-        if (frame) outer.send(frame, { transport: "udp", ...remote }).catch(() => {});
-      }
-    })();
-    const down = (async () => {
-      for (;;) {
-        const [data, from] = await outer.receive();
-        if (!sameAddr(from, remote.hostname, remote.port)) continue;
-        const innerPkt = codec.decode(data);
-        if (innerPkt && this.#quicAddr) inner.send(innerPkt, this.#quicAddr).catch(() => {});
-      }
-    })();
-    this.done = Promise.allSettled([up, down]).then(() => this.close());
+    this.#remoteSa = encodeSockaddr(remote.hostname, remote.port);
+    this.#cfg = cfg;
+    this.#counters = counters;
   }
 
   /**
@@ -93,68 +73,78 @@ export class ClientTunnel {
     const target = parseAddr(cfg.proxyAddr);
     const [addr] = await systemResolve(target.host);
     const remote = { hostname: addr.address, port: target.port };
-    const outer = Deno.listenDatagram({
-      transport: "udp",
-      hostname: addr.family === 6 ? "::" : "0.0.0.0",
-      port: 0,
-    });
+    const outer = openShimSocket(addr.family === 6 ? "::" : "0.0.0.0", 0);
+    const t = new ClientTunnel(outer, remote, cfg, counters);
     try {
-      await handshake(outer, remote, cfg, counters, signal);
+      await t.#handshake(signal);
+      t.#startTransport();
     } catch (e) {
-      outer.close();
+      t.close();
       throw e;
     }
-    const inner = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-    return new ClientTunnel(outer, inner, remote, cfg, counters);
+    return t;
   }
 
-  /** Closes both sockets. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const s of [this.#outer, this.#inner]) {
-      try {
-        s.close();
-      } catch { /* closed */ }
-    }
+  /** Starts relaying: QUIC datagrams from the loopback socket are framed to the peer and back. */
+  #startTransport(): void {
+    const codec = newClientCodec(this.#cfg, this.#counters);
+    const counters = this.#counters;
+    const maxInner = Math.min(codec.maxInner, this.#cfg.quicPacketSize);
+    const outer = this.#outer;
+    const inner = this.#inner = openShimSocket("127.0.0.1", 0);
+    this.localPort = inner.port;
+    const remoteSa = this.#remoteSa;
+    this.#onResponse = null;
+    inner.start((data, from) => {
+      if (!this.#quicSa) {
+        this.#quicSa = from.slice();
+        growQuicBuffer(decodeSockaddr(from).port);
+      }
+      if (data.length > maxInner) {
+        counters.size_violation++;
+        return; // larger than the fixed packet size: a PMTU probe, let it be lost
+      }
+      const n = codec.encodeInto(outer.reserve(), data);
+      if (n > 0) outer.commit(n, remoteSa);
+    }, () => outer.flush());
+    this.#transportDown = (data) => {
+      const pkt = codec.decode(data);
+      if (pkt && this.#quicSa) inner.send(pkt, this.#quicSa);
+    };
   }
-}
 
-async function handshake(
-  sock: Deno.DatagramConn,
-  remote: { hostname: string; port: number },
-  cfg: ResolvedClient,
-  counters: EnvelopeCounters,
-  signal?: AbortSignal,
-): Promise<void> {
-  const to = { transport: "udp" as const, ...remote };
-  const init = buildInitiation(cfg, Date.now());
-  // One receive loop for all attempts; it ends when the socket closes or a Response arrives.
-  let gotResponse = () => {};
-  const response = new Promise<void>((r) => gotResponse = r);
-  let listening = true;
-  (async () => {
-    while (listening) {
-      const [data, from] = await sock.receive();
-      if (!sameAddr(from, remote.hostname, remote.port)) continue;
+  #transportDown: ((data: Uint8Array) => void) | null = null;
+
+  async #handshake(signal?: AbortSignal): Promise<void> {
+    const cfg = this.#cfg;
+    const counters = this.#counters;
+    const sock = this.#outer;
+    const to = this.#remoteSa;
+    const init = buildInitiation(cfg, Date.now());
+    const response = new Promise<void>((r) => this.#onResponse = r);
+    sock.start((data, from) => {
+      if (!sameSockaddr(from, to)) return;
+      if (this.#transportDown) return this.#transportDown(data);
+      if (!this.#onResponse) return;
       counters.udp_bytes_in += data.length;
       if (isResponse(cfg, data)) {
-        gotResponse();
+        this.#onResponse();
+        this.#onResponse = null;
         return;
       }
       counters.decode_fail++;
-    }
-  })().catch(() => {});
-  try {
+    }, () => this.#inner?.flush());
     for (let attempt = 1; attempt <= cfg.handshakeAttempts; attempt++) {
       if (signal?.aborted) throw signal.reason;
       for (const d of buildPreamble(cfg, Date.now())) {
-        await sock.send(d, to);
+        sock.send(d, to);
+        sock.flush();
         counters.udp_bytes_out += d.length;
         const pause = preamblePause(cfg);
         if (pause > 0) await sleep(pause);
       }
-      await sock.send(init, to);
+      sock.send(init, to);
+      sock.flush();
       counters.udp_bytes_out += init.length;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const ok = await Promise.race([
@@ -165,7 +155,14 @@ async function handshake(
       if (ok) return;
     }
     throw new HandshakeFailedError(cfg.handshakeAttempts, cfg.handshakeTimeoutMs);
-  } finally {
-    listening = false;
+  }
+
+  /** Closes both sockets. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#outer.close();
+    this.#inner?.close();
+    this.#resolveDone();
   }
 }

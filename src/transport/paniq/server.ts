@@ -23,6 +23,8 @@ import { generateServerCertificate } from "./cert.ts";
 import { quicTransportOptions } from "./quic_options.ts";
 import { QuicStream } from "./quic_stream.ts";
 import { ServerTunnel } from "./server_tunnel.ts";
+import { openShimSocket, type ShimSocket } from "./udp.ts";
+import { RemoteServerTunnel, ShimHost } from "./shim_host.ts";
 
 /** A parsed proxy request on its stream. The handler must call exactly one of `accept`/`reject`. */
 export interface ProxyRequest {
@@ -51,7 +53,8 @@ export interface ServerOptions {
 
 /** A running server. */
 export class PaniqServer {
-  readonly tunnel: ServerTunnel;
+  readonly tunnel: ServerTunnel | RemoteServerTunnel;
+  readonly #host: ShimHost | null;
   /** SHA-256 of this run's certificate (for clients that pin it). */
   readonly certificateHash: Uint8Array;
   readonly #endpoint: Deno.QuicEndpoint;
@@ -66,9 +69,11 @@ export class PaniqServer {
     opts: ServerOptions,
     endpoint: Deno.QuicEndpoint,
     listener: Deno.QuicListener,
-    tunnel: ServerTunnel,
+    tunnel: ServerTunnel | RemoteServerTunnel,
     certificateHash: Uint8Array,
+    host: ShimHost | null,
   ) {
+    this.#host = host;
     this.certificateHash = certificateHash;
     this.#cfg = cfg;
     this.#opts = opts;
@@ -89,21 +94,42 @@ export class PaniqServer {
       key: keyPem,
       ...quicTransportOptions(cfg),
     });
-    let sock: Deno.DatagramConn;
+    const quicAddr = endpoint.addr as Deno.NetAddr;
+    if (ShimHost.enabled()) {
+      const host = ShimHost.acquire();
+      try {
+        const tunnel = await RemoteServerTunnel.listen(
+          host,
+          cfg,
+          opts.metrics.envelope,
+          opts.hostname,
+          opts.port,
+          quicAddr,
+          opts.log,
+        );
+        return new PaniqServer(cfg, opts, endpoint, listener, tunnel, hash, host);
+      } catch (e) {
+        host.release();
+        endpoint.close();
+        throw e;
+      }
+    }
+    let sock: ShimSocket;
     try {
-      sock = Deno.listenDatagram({ transport: "udp", hostname: opts.hostname, port: opts.port });
+      sock = openShimSocket(opts.hostname, opts.port);
     } catch (e) {
       endpoint.close();
       throw e;
     }
     const tunnel = new ServerTunnel(
       sock,
+      { hostname: opts.hostname, port: opts.port },
       cfg,
       opts.metrics.envelope,
-      endpoint.addr as Deno.NetAddr,
+      quicAddr,
       opts.log,
     );
-    return new PaniqServer(cfg, opts, endpoint, listener, tunnel, hash);
+    return new PaniqServer(cfg, opts, endpoint, listener, tunnel, hash, null);
   }
 
   /** The public UDP address. */
@@ -206,6 +232,7 @@ export class PaniqServer {
       this.#listener.stop();
     } catch { /* stopped */ }
     this.tunnel.close();
+    this.#host?.release();
     try {
       this.#endpoint.close();
     } catch { /* closed */ }
