@@ -11,6 +11,7 @@ import { timestampsReady } from "../../../ffi/recvmsg.ts";
 import { BpfDevice, DarwinRawSender } from "../../../ffi/darwin_bpf.ts";
 import { DdnpmHandle, driverFilters, type DriverFilterSpec } from "../../../ffi/windows_ddnpm.ts";
 import { realtimeNs } from "../../../ffi/libc.ts";
+import { WinRawSocket } from "../../../ffi/windows_socket.ts";
 import { canonicalIP, formatIP, isLoopbackIP } from "../packets/addr.ts";
 
 export { timestampsReady };
@@ -55,9 +56,8 @@ export function openPacketIO(
       return openDarwin(onPacket, opts);
     case "windows":
       if (opts.useDriver) return openDdnpm(onPacket, opts);
-      throw new Error(
-        "raw sockets without the driver are not available in this Windows build; use --windows-driver",
-      );
+      if (v6) throw new Error("IPv6 needs the Windows driver (--windows-driver)");
+      return openWinRaw(onPacket);
     default:
       throw new Error(`raw packet I/O is not available on ${Deno.build.os}`);
   }
@@ -114,6 +114,26 @@ function openDarwin(onPacket: ParsedHandler, opts: PacketIOOptions): PacketIO {
       open = false;
       dev.close();
       sender.close();
+    },
+  };
+}
+
+function openWinRaw(onPacket: ParsedHandler): PacketIO {
+  const sock = new WinRawSocket();
+  let open = true;
+  (async () => {
+    while (open) {
+      const pkt = await sock.recv();
+      const p = pkt && parsePacket(pkt);
+      if (p) onPacket(p, realtimeNs());
+    }
+  })().catch(() => {});
+  return {
+    send: (p, dst) => sock.send(p, dst),
+    setFilter: () => {},
+    close: () => {
+      open = false;
+      sock.close();
     },
   };
 }

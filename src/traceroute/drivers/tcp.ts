@@ -14,6 +14,7 @@ import { tracerouteParallel, tracerouteSerial } from "../scheduler.ts";
 import { classifyError, OSError, SackNotSupportedError, wrap } from "../errors.ts";
 import { endpoints, ipBytes, isPermissionError, localEndpoint, outcome } from "./common.ts";
 import { runTcpConnect } from "./tcp_connect.ts";
+import { runSynSocket } from "./syn_socket.ts";
 import { openPacketIO, type PacketIO, timestampsReady } from "./platform.ts";
 import { QueueDriver } from "./queue_driver.ts";
 import type { RunOutcome, RunSpec } from "./spec.ts";
@@ -31,9 +32,14 @@ export async function runTcpSyn(spec: RunSpec): Promise<RunOutcome> {
   if (target.length !== 4) throw new Error("failed to create TCP filter: IPv6 is not supported");
   const local = await localEndpoint(target, spec.port);
   // reserve the source port with a listener, as the reference does
-  const listener = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+  let listener: Deno.Listener | null = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+  const lport = (listener.addr as Deno.NetAddr).port;
+  if (Deno.build.os === "windows" && !spec.useDriver) {
+    // the Windows raw-socket path must close reserved ports
+    listener.close();
+    listener = null;
+  }
   try {
-    const lport = (listener.addr as Deno.NetAddr).port;
     const codec = new TcpSynProbe(
       endpoints(local.addr, lport, spec.target, spec.port),
       randomU32(),
@@ -82,7 +88,7 @@ export async function runTcpSyn(spec: RunSpec): Promise<RunOutcome> {
       io.close();
     }
   } finally {
-    listener.close();
+    listener?.close();
   }
 }
 
@@ -237,6 +243,7 @@ export async function runTcp(spec: RunSpec, method: string): Promise<RunOutcome>
     case "sack":
       return await runSack(spec);
     case "syn_socket":
+      if (Deno.build.os === "windows") return await runSynSocket(spec);
       throw new Error("not implemented or supported on unix"); // the reference's exact text (tcp/seqsocket_unix.go)
     case "prefer_sack":
       try {

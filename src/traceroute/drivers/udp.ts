@@ -30,6 +30,8 @@ async function runUdpInner(spec: RunSpec): Promise<RunOutcome> {
   const target = ipBytes(spec.target);
   const local = await localEndpoint(target, spec.port, true);
   const reserve = local.socket!;
+  // the Windows raw-socket path must close reserved ports (it receives on one raw socket)
+  if (Deno.build.os === "windows" && !spec.useDriver) reserve.close();
   try {
     const codec = new UdpProbe(endpoints(local.addr, local.port, spec.target, spec.port));
     let io: PacketIO | null = null;
