@@ -1,6 +1,7 @@
 /**
  * The `shadowsocks` outbound (spec sing-box.md §1.2): SIP004 AEAD and SIP022 2022 methods over
- * TCP, UDP as native datagrams, and the built-in SIP003 `v2ray-plugin` (WebSocket ± TLS).
+ * TCP, UDP as native datagrams, and the built-in SIP003 plugins `v2ray-plugin` (WebSocket ± TLS)
+ * and `obfs-local` (simple-obfs http/tls).
  *
  * @module
  */
@@ -20,7 +21,12 @@ import { CodecStream } from "../../common/codec_stream.ts";
 import { ConfigError } from "../../common/errors.ts";
 import { encodeSocksAddr } from "../../common/socks_addr.ts";
 import { ProxyConnector } from "../../transport/v2ray.ts";
-import { parsePluginOptions, pluginLayers } from "../../transport/sip003/sip003.ts";
+import {
+  obfsWrap,
+  parsePluginOptions,
+  type PluginLayers,
+  pluginLayers,
+} from "../../transport/sip003/sip003.ts";
 import { muxClientFor, networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
 import { MUX_DESTINATION, type MuxClient } from "../../transport/mux/client.ts";
 import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts";
@@ -69,6 +75,7 @@ export class ShadowsocksOutbound implements Outbound {
   #identity: Uint8Array[];
   #connector: ProxyConnector;
   #mux: MuxClient | null;
+  #obfs: PluginLayers["obfs"];
 
   constructor(ctx: OutboundContext, o: ShadowsocksOutboundOptions) {
     this.tag = ctx.tag;
@@ -84,10 +91,8 @@ export class ShadowsocksOutbound implements Outbound {
     }
     this.network = o.plugin ? ["tcp"] : networks(o.network);
     this.dependencies = o.detour ? [o.detour] : [];
-    if (o.plugin === "obfs-local") {
-      throw new ConfigError("plugin", "obfs-local is not supported by this build yet");
-    }
     const layers = o.plugin ? pluginLayers(o.plugin, parsePluginOptions(o.plugin_opts ?? "")) : {};
+    this.#obfs = layers.obfs;
     this.#connector = new ProxyConnector(
       this.#dialer,
       this.#server,
@@ -104,7 +109,8 @@ export class ShadowsocksOutbound implements Outbound {
   }
 
   async #dialDirect(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
-    const conn = await this.#connector.connect(options);
+    const raw = await this.#connector.connect(options);
+    const conn = this.#obfs ? obfsWrap(raw, this.#obfs, this.#server.port) : raw;
     if (this.#method.kind === "2022") {
       const enc = new Ss2022ClientEncoder(this.#method, this.#key, this.#identity, destination);
       return new CodecStream(conn, enc, new Ss2022ClientDecoder(this.#method, this.#key, enc.salt), {

@@ -1,12 +1,23 @@
 /**
  * SIP003 plugin options (`plugin_opts`, `key=value;flag;...`, `\` escapes) and the built-in
- * `v2ray-plugin` client: WebSocket, optionally over TLS (`tls`, `host`, `path`, `mode=websocket`).
+ * plugins: `v2ray-plugin` client (WebSocket, optionally over TLS: `tls`, `host`, `path`,
+ * `mode=websocket`) and `obfs-local` (simple-obfs: `obfs=http|tls`, `obfs-host`).
  *
  * @module
  */
 import { ConfigError } from "../../common/errors.ts";
 import type { OutboundTlsOptions } from "../tls/config.ts";
 import type { V2rayTransportOptions } from "../v2ray.ts";
+import type { Stream } from "../../adapter/types.ts";
+import { CodecStream } from "../../common/codec_stream.ts";
+import { ObfsHttpDecoder, ObfsHttpEncoder, type ObfsMode, ObfsTlsDecoder, ObfsTlsEncoder } from "./obfs.ts";
+
+/** Wraps a connection to the obfs server (`port` is the server port, for the HTTP `Host`). */
+export function obfsWrap(conn: Stream, obfs: { mode: ObfsMode; host: string }, port: number): Stream {
+  return obfs.mode === "http"
+    ? new CodecStream(conn, new ObfsHttpEncoder(obfs.host, port), new ObfsHttpDecoder())
+    : new CodecStream(conn, new ObfsTlsEncoder(obfs.host), new ObfsTlsDecoder());
+}
 
 /**
  * Parses `plugin_opts` into a map (flags map to `""`).
@@ -44,6 +55,8 @@ export function parsePluginOptions(text: string): Map<string, string> {
 export interface PluginLayers {
   tls?: OutboundTlsOptions;
   transport?: V2rayTransportOptions;
+  /** simple-obfs wrapping of the raw connection (`obfs-local`). */
+  obfs?: { mode: ObfsMode; host: string };
 }
 
 /**
@@ -52,6 +65,13 @@ export interface PluginLayers {
  * @throws {ConfigError} For an unsupported plugin or mode.
  */
 export function pluginLayers(plugin: string, opts: Map<string, string>): PluginLayers {
+  if (plugin === "obfs-local") {
+    const mode = opts.get("obfs") ?? "http";
+    if (mode !== "http" && mode !== "tls") {
+      throw new ConfigError("plugin_opts", `unknown obfs mode "${mode}"`);
+    }
+    return { obfs: { mode, host: opts.get("obfs-host") ?? "" } };
+  }
   if (plugin !== "v2ray-plugin") {
     throw new ConfigError("plugin", `plugin "${plugin}" is not supported by this build`);
   }
