@@ -27,6 +27,11 @@ export interface H3ClientOptions extends Omit<H3SessionOptions, "onGoaway" | "on
   serverCertificateHashes?: { algorithm: "sha-256"; value: BufferSource }[];
   /** TLS server name; defaults to the URL host. */
   serverName?: string;
+  /**
+   * Maps the URL host to the address to dial (the URL host still goes into SNI and
+   * `:authority`). Unset: `Deno.connectQuic` resolves it.
+   */
+  resolveHost?: (hostname: string) => string | Promise<string>;
   /** QUIC endpoint to connect from (shared UDP socket); a new one per connection otherwise. */
   endpoint?: Deno.QuicEndpoint;
   /** Close a connection after it has been idle this long (ms); 0 keeps it. @default 30000 */
@@ -126,7 +131,7 @@ class ClientConnection {
     const port = url.port ? Number(url.port) : 443;
     const connectOptions: Deno.ConnectQuicOptions<false> = {
       ...options.quic,
-      hostname,
+      hostname: options.resolveHost ? await options.resolveHost(hostname) : hostname,
       port,
       serverName: options.serverName ?? hostname,
       alpnProtocols: ["h3"],
@@ -408,6 +413,8 @@ class ClientConnection {
 export class H3Client {
   readonly #options: H3ClientOptions;
   readonly #conns = new Map<string, Promise<ClientConnection>>();
+  /** Connections whose connect has completed, by their promise. */
+  readonly #ready = new WeakMap<Promise<ClientConnection>, ClientConnection>();
   #closed = false;
 
   constructor(options: H3ClientOptions = {}) {
@@ -427,7 +434,7 @@ export class H3Client {
     const url = new URL(req.url);
     if (url.protocol !== "https:") throw new TypeError(`Cannot fetch "${url.href}" over HTTP/3: only https: URLs`);
     for (let attempt = 0;; attempt++) {
-      const conn = await this.#connection(url);
+      const conn = await abortable(this.#connection(url), req.signal);
       try {
         return await conn.request(req);
       } catch (e) {
@@ -451,6 +458,7 @@ export class H3Client {
     }
     const p = ClientConnection.connect(url, this.#options);
     this.#conns.set(key, p);
+    p.then((c) => this.#ready.set(p, c), () => {});
     p.then((c) => c.session.closed.then(() => {
       if (this.#conns.get(key) === p) this.#conns.delete(key);
     }), () => {
@@ -490,17 +498,29 @@ export class H3Client {
     this.#closed = true;
     const conns = [...this.#conns.values()];
     this.#conns.clear();
+    const shut = (c: ClientConnection) => {
+      c.session.sendGoaway(0);
+      c.session.close();
+      return c.session.closed;
+    };
     await Promise.all(conns.map(async (p) => {
-      try {
-        const c = await p;
-        c.session.sendGoaway(0);
-        c.session.close();
-        await c.session.closed;
-      } catch {
-        // connect failed: nothing to close
-      }
+      const c = this.#ready.get(p);
+      // A connect still under way is closed when it completes; do not wait for it.
+      if (c === undefined) return void p.then(shut, () => {});
+      await shut(c);
     }));
   }
+}
+
+/** Resolves like `p`, or rejects with the signal's reason once it aborts. */
+export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 let defaultClient: H3Client | undefined;
