@@ -134,8 +134,9 @@ const server = await PaniqServer.listen(resolveServer(p), {
   },
 });
 p.proxy_addr = `127.0.0.1:${server.addr.port}`;
+const cm = new PaniqMetrics("socks");
 const client = new PaniqClient(resolveClient(p), {
-  metrics: new PaniqMetrics("socks"),
+  metrics: cm,
   log,
   serverCertificateHashes: [server.certificateHash],
 });
@@ -153,6 +154,10 @@ if (Deno.env.get("PANIQ_BENCH_DEBUG")) {
     }
   }
   console.log(`ports: server ${server.addr.port}`);
+  await new Promise((r) => setTimeout(r, 300)); // the shim thread posts counters every 250 ms
+  const nz = (c: object) => JSON.stringify(Object.fromEntries(Object.entries(c).filter(([, v]) => v !== 0)));
+  console.log(`client envelope: ${nz(cm.envelope)}`);
+  console.log(`server envelope: ${nz(sm.envelope)}`);
 }
 client.close();
 server.close();

@@ -57,9 +57,24 @@ export interface UdpBatchOptions {
   slotSize?: number;
   /** SO_RCVBUF / SO_SNDBUF in bytes (default 4 MiB; forced past rmem_max when privileged). */
   bufferBytes?: number;
-  /** recvmmsg calls per poller wake-up before yielding (default 16). */
+  /** recvmmsg calls per poller wake-up before yielding (default 1). */
   maxBatchesPerWake?: number;
+  /**
+   * Segmentation offload for a peer on loopback that sends and receives GSO batches (quinn):
+   * receive with UDP_GRO (65 KiB slots, split on the kernel's segment size) and send runs of
+   * equal-sized datagrams to one address as one UDP_SEGMENT message. Default false.
+   */
+  offload?: boolean;
 }
+
+const SOL_UDP = 17;
+const UDP_SEGMENT = 103;
+const UDP_GRO = 104;
+/** CMSG_SPACE(sizeof(int)) on 64-bit Linux; UDP_SEGMENT's u16 fits too. */
+const CMSG_INT_SPACE = 24;
+const GSO_MAX_SEGMENTS = 64;
+const GSO_MAX_BYTES = 65000;
+const GRO_SLOT = 65536;
 
 /**
  * Encodes an IP literal and port as `sockaddr_in`/`sockaddr_in6` bytes.
@@ -146,19 +161,33 @@ class Slots {
   readonly hv: DataView;
   readonly data: Uint8Array[];
   readonly names: Uint8Array[];
+  /** Per-slot control buffers (`ctrlSize` bytes each) when `ctrlSize > 0`. */
+  readonly ctrl: Uint8Array;
+  readonly ctrlView: DataView;
+  readonly ctrlSize: number;
+  /** Address of slot 0's iovec; slot i's is 16·i further. */
+  readonly iovBase: bigint;
+  readonly nameBase: bigint;
+  readonly ctrlBase: bigint;
   readonly #keep: Uint8Array[] = [];
 
-  constructor(count: number, slotSize: number) {
+  constructor(count: number, slotSize: number, ctrlSize = 0) {
     this.hdrs = new Uint8Array(count * MMSGHDR);
     this.hv = new DataView(this.hdrs.buffer);
     const arena = new Uint8Array(count * slotSize);
     const names = new Uint8Array(count * SOCKADDR_MAX);
     const iovs = new Uint8Array(count * 16);
     const iv = new DataView(iovs.buffer);
+    this.ctrlSize = ctrlSize;
+    this.ctrl = new Uint8Array(Math.max(8, count * ctrlSize));
+    this.ctrlView = new DataView(this.ctrl.buffer);
     this.#keep.push(arena, names, iovs);
     const P = Deno.UnsafePointer;
     const base = (b: Uint8Array) => BigInt(P.value(P.of(b)));
     const arenaP = base(arena), namesP = base(names), iovsP = base(iovs);
+    this.iovBase = iovsP;
+    this.nameBase = namesP;
+    this.ctrlBase = base(this.ctrl);
     this.data = [];
     this.names = [];
     for (let i = 0; i < count; i++) {
@@ -169,6 +198,7 @@ class Slots {
       this.hv.setUint32(h + 8, SOCKADDR_MAX, true);
       this.hv.setBigUint64(h + 16, iovsP + BigInt(i * 16), true);
       this.hv.setBigUint64(h + 24, 1n, true);
+      if (ctrlSize > 0) this.hv.setBigUint64(h + 32, this.ctrlBase + BigInt(i * ctrlSize), true);
       this.data.push(arena.subarray(i * slotSize, (i + 1) * slotSize));
       this.names.push(names.subarray(i * SOCKADDR_MAX, (i + 1) * SOCKADDR_MAX));
     }
@@ -178,7 +208,16 @@ class Slots {
 }
 
 /** Process-wide (per thread) counters of all batch sockets, for profiling. */
-export const udpBatchStats = { wakes: 0, recvCalls: 0, received: 0, sendCalls: 0, sent: 0, busyMs: 0 };
+export const udpBatchStats = {
+  wakes: 0,
+  recvCalls: 0,
+  received: 0,
+  sendCalls: 0,
+  sent: 0,
+  sendDrops: 0,
+  lastErrno: 0,
+  busyMs: 0,
+};
 
 /** Called per received datagram; `data` and `from` are views valid only during the call. */
 export type OnDatagram = (data: Uint8Array, from: Uint8Array) => void;
@@ -202,6 +241,11 @@ export class UdpBatchSocket {
   readonly #tx: Slots;
   readonly #txLens: Uint32Array;
   #txCount = 0;
+  #offload: boolean;
+  readonly #rxSlotSize: number;
+  #gsoHdrs = new Uint8Array(0);
+  #gsoCtrl = new Uint8Array(0);
+  #gsoCount = new Uint32Array(0);
   #reg: Registration | null = null;
   #closed = false;
 
@@ -212,9 +256,16 @@ export class UdpBatchSocket {
     this.#batch = o.batch;
     this.#slotSize = o.slotSize;
     this.#maxBatches = o.maxBatchesPerWake;
-    this.#rx = new Slots(o.batch, o.slotSize);
+    this.#offload = o.offload;
+    this.#rx = o.offload ? new Slots(o.batch, GRO_SLOT, CMSG_INT_SPACE) : new Slots(o.batch, o.slotSize);
+    this.#rxSlotSize = o.offload ? GRO_SLOT : o.slotSize;
     this.#tx = new Slots(o.batch, o.slotSize);
     this.#txLens = new Uint32Array(o.batch);
+    if (o.offload) {
+      this.#gsoHdrs = new Uint8Array(o.batch * MMSGHDR);
+      this.#gsoCtrl = new Uint8Array(o.batch * CMSG_INT_SPACE);
+      this.#gsoCount = new Uint32Array(o.batch);
+    }
   }
 
   /**
@@ -229,6 +280,7 @@ export class UdpBatchSocket {
       slotSize: options.slotSize ?? 2048,
       bufferBytes: options.bufferBytes ?? 4 << 20,
       maxBatchesPerWake: options.maxBatchesPerWake ?? 1,
+      offload: options.offload ?? false,
     };
     const sa = encodeSockaddr(hostname, port);
     const family = sa[0] === C.AF_INET ? 4 : 6;
@@ -243,6 +295,7 @@ export class UdpBatchSocket {
         if (!setInt(fd, C.SOL_SOCKET, force, o.bufferBytes)) setInt(fd, C.SOL_SOCKET, plain, o.bufferBytes);
       }
       check("bind", lc.bind(fd, sa, sa.length));
+      if (o.offload && !setInt(fd, SOL_UDP, UDP_GRO, 1)) o.offload = false;
       const local = new Uint8Array(SOCKADDR_MAX);
       const len = new Uint32Array([SOCKADDR_MAX]);
       check("getsockname", lc.getsockname(fd, local, new Uint8Array(len.buffer)));
@@ -278,13 +331,24 @@ export class UdpBatchSocket {
     const recv = mmsg().recvmmsg;
     let total = 0;
     for (let b = 0; b < this.#maxBatches && !this.#closed; b++) {
-      for (let i = 0; i < this.#batch; i++) rx.hv.setUint32(i * MMSGHDR + 8, SOCKADDR_MAX, true);
+      for (let i = 0; i < this.#batch; i++) {
+        rx.hv.setUint32(i * MMSGHDR + 8, SOCKADDR_MAX, true);
+        if (rx.ctrlSize) rx.hv.setBigUint64(i * MMSGHDR + 40, BigInt(rx.ctrlSize), true);
+      }
       const n = recv(this.fd, rx.hdrs, this.#batch, C.MSG_DONTWAIT, null);
       if (n <= 0) break;
       for (let i = 0; i < n; i++) {
-        const len = rx.hv.getUint32(i * MMSGHDR + 56, true);
+        const len = Math.min(rx.hv.getUint32(i * MMSGHDR + 56, true), this.#rxSlotSize);
+        const seg = rx.ctrlSize ? groSegment(rx, i) : 0;
+        const data = rx.data[i];
         try {
-          onDatagram(rx.data[i].subarray(0, Math.min(len, this.#slotSize)), rx.names[i]);
+          if (seg > 0 && seg < len) {
+            for (let off = 0; off < len; off += seg) {
+              onDatagram(data.subarray(off, Math.min(len, off + seg)), rx.names[i]);
+            }
+          } else {
+            onDatagram(data.subarray(0, len), rx.names[i]);
+          }
         } catch (e) {
           console.error(`udp_batch: datagram handler threw: ${e}`);
         }
@@ -327,28 +391,83 @@ export class UdpBatchSocket {
 
   /** Sends every queued datagram (one sendmmsg per run; refused ones are dropped). */
   flush(): void {
-    let off = 0;
     const count = this.#txCount;
     this.#txCount = 0;
-    if (this.#closed) return;
+    if (this.#closed || count === 0) return;
+    if (this.#offload) return this.#flushGso(count);
+    this.#sendHdrs(this.#tx.hdrs, count, null);
+  }
+
+  /** sendmmsg over `count` entries of `hdrs`; `sizes[i]` datagrams per entry (1 if null). */
+  #sendHdrs(hdrs: Uint8Array, count: number, sizes: Uint32Array | null): void {
     const send = mmsg().sendmmsg;
+    let off = 0;
     while (off < count) {
-      const hdrs = off === 0 ? this.#tx.hdrs : this.#tx.hdrs.subarray(off * MMSGHDR);
-      const n = send(this.fd, hdrs, count - off, 0);
+      const n = send(this.fd, off === 0 ? hdrs : hdrs.subarray(off * MMSGHDR), count - off, 0);
       udpBatchStats.sendCalls++;
       if (n > 0) {
-        this.sent += n;
-        udpBatchStats.sent += n;
+        let d = n;
+        if (sizes) {
+          d = 0;
+          for (let i = off; i < off + n; i++) d += sizes[i];
+        }
+        this.sent += d;
+        udpBatchStats.sent += d;
         off += n;
         continue;
       }
       const e = errno();
       if (e === EINTR) continue;
-      // The datagram at `off` was refused: drop it (UDP) and go on with the rest.
+      // Entry `off` was refused: drop it (UDP) and go on with the rest.
       if (e !== EAGAIN) this.lastSendError = e;
-      this.sendDrops++;
+      if (sizes && sizes[off] > 1 && (e === 5 || e === 22)) this.#offload = false; // EIO/EINVAL: no GSO here
+      this.sendDrops += sizes ? sizes[off] : 1;
+      udpBatchStats.sendDrops += sizes ? sizes[off] : 1;
+      udpBatchStats.lastErrno = e;
       off++;
     }
+  }
+
+  /** Groups runs of equal-sized datagrams to the same address into UDP_SEGMENT messages. */
+  #flushGso(count: number): void {
+    const tx = this.#tx;
+    const hv = new DataView(this.#gsoHdrs.buffer);
+    const cv = new DataView(this.#gsoCtrl.buffer);
+    const ctrlBase = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(this.#gsoCtrl)));
+    const lens = this.#txLens;
+    let entries = 0;
+    for (let i = 0; i < count;) {
+      const seg = lens[i];
+      let k = 1;
+      while (
+        i + k < count && k < GSO_MAX_SEGMENTS && (k + 1) * seg <= GSO_MAX_BYTES && lens[i + k - 1] === seg &&
+        lens[i + k] <= seg && sameSockaddr(tx.names[i], tx.names[i + k])
+      ) k++;
+      // A shorter datagram may only end a run.
+      while (k > 1 && lens[i + k - 2] !== seg) k--;
+      const h = entries * MMSGHDR;
+      hv.setBigUint64(h, tx.nameBase + BigInt(i * SOCKADDR_MAX), true);
+      hv.setUint32(h + 8, tx.hv.getUint32(i * MMSGHDR + 8, true), true);
+      hv.setBigUint64(h + 16, tx.iovBase + BigInt(i * 16), true);
+      hv.setBigUint64(h + 24, BigInt(k), true);
+      if (k > 1) {
+        const c = entries * CMSG_INT_SPACE;
+        cv.setBigUint64(c, 18n, true); // CMSG_LEN(sizeof(uint16_t))
+        cv.setInt32(c + 8, SOL_UDP, true);
+        cv.setInt32(c + 12, UDP_SEGMENT, true);
+        cv.setUint16(c + 16, seg, true);
+        hv.setBigUint64(h + 32, ctrlBase + BigInt(c), true);
+        hv.setBigUint64(h + 40, BigInt(CMSG_INT_SPACE), true);
+      } else {
+        hv.setBigUint64(h + 32, 0n, true);
+        hv.setBigUint64(h + 40, 0n, true);
+      }
+      hv.setInt32(h + 48, 0, true);
+      this.#gsoCount[entries] = k;
+      entries++;
+      i += k;
+    }
+    this.#sendHdrs(this.#gsoHdrs, entries, this.#gsoCount);
   }
 
   /** errno of the last refused datagram (0 if none). */
@@ -366,6 +485,24 @@ export class UdpBatchSocket {
   get closed(): boolean {
     return this.#closed;
   }
+}
+
+/** The UDP_GRO segment size in slot `i`'s control data, 0 if none (one datagram). */
+function groSegment(rx: Slots, i: number): number {
+  const total = Number(rx.hv.getBigUint64(i * MMSGHDR + 40, true));
+  const base = i * rx.ctrlSize;
+  for (let off = 0; off + 16 <= total;) {
+    const len = Number(rx.ctrlView.getBigUint64(base + off, true));
+    if (len < 16 || off + len > total) return 0;
+    if (
+      rx.ctrlView.getInt32(base + off + 8, true) === SOL_UDP &&
+      rx.ctrlView.getInt32(base + off + 12, true) === UDP_GRO
+    ) {
+      return rx.ctrlView.getInt32(base + off + 16, true);
+    }
+    off += (len + 7) & ~7;
+  }
+  return 0;
 }
 
 function setInt(fd: number, level: number, name: number, value: number): boolean {

@@ -91,7 +91,7 @@ export class ClientTunnel {
     const counters = this.#counters;
     const maxInner = Math.min(codec.maxInner, this.#cfg.quicPacketSize);
     const outer = this.#outer;
-    const inner = this.#inner = openShimSocket("127.0.0.1", 0);
+    const inner = this.#inner = openShimSocket("127.0.0.1", 0, { offload: true, batch: 16 });
     this.localPort = inner.port;
     const remoteSa = this.#remoteSa;
     this.#onResponse = null;

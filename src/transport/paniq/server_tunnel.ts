@@ -170,7 +170,7 @@ export class ServerTunnel {
     if (old) this.#dropPeer(old, false);
     const codec = this.envelope.transportCodec(key);
     if (!codec) return;
-    const shim = openShimSocket("127.0.0.1", 0, { batch: 16 });
+    const shim = openShimSocket("127.0.0.1", 0, { offload: true, batch: 8 });
     const peer: Peer = { key, sa, shim, shimPort: shim.port, codec, lastActive: now, dirty: false };
     this.#peers.set(key, peer);
     this.#byShimPort.set(peer.shimPort, peer);
