@@ -144,6 +144,7 @@ function createTransport(
         serverPort: o.server_port,
         tls,
         resolver: lookupServer(),
+        dialer: o.detour ? ctx.dialer?.(o.detour) : undefined,
       });
     }
     case "https":

@@ -346,3 +346,44 @@ Deno.test("resolverFor uses the outbound's domain_resolver, then the default, th
     },
   );
 });
+
+Deno.test("DnsRouter rule_set with ip_cidr filters responses (geoip style) and honours accept_empty", async () => {
+  const { CompiledRuleSet } = await import("../../src/route/rule_set/match.ts");
+  const cn = new CompiledRuleSet({ version: 3, rules: [{ ip_cidr: ["10.0.0.0/8"] }] });
+  const domestic = fixed("domestic", "10.0.0.1");
+  const foreign = fixed("foreign", "8.8.8.8");
+  const empty = new FakeTransport("empty", () => ({}));
+  const build = (rules: unknown[], servers: DnsTransport[]) => {
+    const transports = new Map(servers.map((s) => [s.tag, s]));
+    const compiled = (dnsSchema.parse({ rules }).rules ?? []).map((r, i) =>
+      compileDnsRule(r, `dns.rules[${i}]`, {
+        hasServer: (t) => transports.has(t),
+        ruleSet: (t) => (t === "cn" ? cn : undefined),
+      })
+    );
+    return new DnsRouter({ client: new DnsClient(), transports, rules: compiled });
+  };
+  const router = build([{ rule_set: "cn", server: "domestic" }, { rule_set: "cn", server: "foreign" }], [
+    foreign,
+    domestic,
+  ]);
+  assertEquals((await ask(router, "a.test"))!.addrs, ["10.0.0.1"], "domestic answer in the set: accepted");
+  const router2 = build([{ rule_set: "cn", server: "foreign" }], [domestic, foreign]);
+  assertEquals((await ask(router2, "b.test"))!.addrs, ["10.0.0.1"], "foreign answer rejected; final server");
+  const router3 = build([{ rule_set: "cn", rule_set_ip_cidr_accept_empty: true, server: "empty" }], [
+    foreign,
+    empty,
+  ]);
+  assertEquals((await ask(router3, "c.test"))!.addrs, [], "empty answer accepted");
+  const router4 = build([{ rule_set: "cn", server: "empty" }], [foreign, empty]);
+  assertEquals(
+    (await ask(router4, "d.test"))!.addrs,
+    ["8.8.8.8"],
+    "empty answer rejected without accept_empty",
+  );
+  assertThrows(
+    () => build([{ rule_set: "nope", server: "empty" }], [empty]),
+    ConfigError,
+    'rule-set "nope" not found',
+  );
+});

@@ -108,6 +108,9 @@ function compileDefault(o: DefaultDnsRule, path: string, ctx: DnsRuleContext): C
     other: [],
   };
   const addressItems: RuleItem[] = [];
+  // Rule-set items that differ between the pre-match and the response check.
+  const preOnly: RuleItem[] = [];
+  const fullOnly: RuleItem[] = [];
   let addressLimit = false;
   if (o.inbound?.length) g.other.push(new InboundItem(o.inbound));
   if (o.ip_version !== undefined) g.other.push(new QueryIpVersionItem(o.ip_version));
@@ -153,8 +156,12 @@ function compileDefault(o: DefaultDnsRule, path: string, ctx: DnsRuleContext): C
       return set;
     });
     const matchSource = o.rule_set_ip_cidr_match_source ?? o.rule_set_ipcidr_match_source ?? false;
-    g.other.push(new RuleSetItem(o.rule_set, () => sets, matchSource));
-    if (!matchSource && sets.some((s) => s.hasDestinationIpCidr)) addressLimit = true;
+    const acceptEmpty = o.rule_set_ip_cidr_accept_empty ?? false;
+    if (!matchSource && sets.some((s) => s.hasDestinationIpCidr)) {
+      addressLimit = true;
+      preOnly.push(new RuleSetItem(o.rule_set, () => sets, { ignoreDestinationIpCidr: true }));
+      fullOnly.push(new RuleSetItem(o.rule_set, () => sets, { acceptEmpty }));
+    } else g.other.push(new RuleSetItem(o.rule_set, () => sets, { matchSource }));
   }
   for (const key of PLATFORM_KEYS) {
     const value = (o as Record<string, unknown>)[key];
@@ -163,12 +170,13 @@ function compileDefault(o: DefaultDnsRule, path: string, ctx: DnsRuleContext): C
     g.other.push(new NeverItem(key));
   }
   const invert = o.invert ?? false;
-  const pre = new DefaultMatcher(g, invert);
-  if (!addressItems.length) return { pre, full: pre, addressLimit };
-  const full = new DefaultMatcher(
-    { ...g, destinationAddress: [...g.destinationAddress, ...addressItems] },
-    invert,
-  );
+  const pre = new DefaultMatcher({ ...g, other: [...g.other, ...preOnly] }, invert);
+  if (!addressItems.length && !fullOnly.length) return { pre, full: pre, addressLimit };
+  const full = new DefaultMatcher({
+    ...g,
+    other: [...g.other, ...fullOnly],
+    destinationAddress: [...g.destinationAddress, ...addressItems],
+  }, invert);
   return { pre, full, addressLimit: true };
 }
 

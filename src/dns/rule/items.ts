@@ -82,10 +82,20 @@ export class NeverItem implements RuleItem {
   }
 }
 
+/** How a rule-set's `ip_cidr` items are evaluated. */
+export interface RuleSetMatchMode {
+  /** `rule_set_ip_cidr_match_source`: test `ip_cidr` against the source address. */
+  matchSource?: boolean;
+  /** DNS pre-match: leave destination `ip_cidr` out (the response is not known yet). */
+  ignoreDestinationIpCidr?: boolean;
+  /** `rule_set_ip_cidr_accept_empty`: `ip_cidr` matches when there is no address at all. */
+  acceptEmpty?: boolean;
+}
+
 /** Something a `rule_set` tag resolves to. */
 export interface RuleSetMatcher {
-  /** Matches the context; `matchSource` tests `ip_cidr` items against the source address. */
-  match(ctx: MatchContext, matchSource: boolean): boolean;
+  /** Matches the context. */
+  match(ctx: MatchContext, mode?: RuleSetMatchMode): boolean;
   /** True when the set has destination `ip_cidr` items (makes a DNS rule an address filter). */
   readonly hasDestinationIpCidr: boolean;
 }
@@ -95,10 +105,10 @@ export class RuleSetItem implements RuleItem {
   constructor(
     readonly tags: string[],
     readonly sets: () => RuleSetMatcher[],
-    readonly matchSource: boolean,
+    readonly mode: RuleSetMatchMode = {},
   ) {}
   match(ctx: MatchContext): boolean {
-    return this.sets().some((s) => s.match(ctx, this.matchSource));
+    return this.sets().some((s) => s.match(ctx, this.mode));
   }
   toString(): string {
     return `rule_set=${formatList(this.tags)}`;

@@ -15,18 +15,28 @@ import { DomainKeywordItem } from "../rule/domain_keyword.ts";
 import { DomainRegexItem } from "../rule/domain_regex.ts";
 import { NetworkItem } from "../rule/network.ts";
 import { PortItem } from "../rule/port.ts";
-import { NeverItem, QueryTypeItem, type RuleSetMatcher } from "../../dns/rule/items.ts";
+import {
+  NeverItem,
+  QueryTypeItem,
+  type RuleSetMatcher,
+  type RuleSetMatchMode,
+} from "../../dns/rule/items.ts";
 import { buildIpSet, type IpRange, ipSetContains } from "./ip_set.ts";
 import type { HeadlessRule, PlainRuleSet } from "./source.ts";
 
 /** `ip_cidr` / `source_ip_cidr` over merged ranges. */
 export class IpSetItem implements RuleItem {
   readonly #ranges: IpRange[];
-  constructor(readonly cidrs: string[], readonly source: boolean) {
+  /**
+   * @param acceptEmpty match when there is no destination address at all
+   *   (`rule_set_ip_cidr_accept_empty`)
+   */
+  constructor(readonly cidrs: string[], readonly source: boolean, readonly acceptEmpty = false) {
     this.#ranges = buildIpSet(cidrs);
   }
   match(ctx: MatchContext): boolean {
     if (this.source) return ipSetContains(this.#ranges, ctx.metadata.source.host);
+    if (!ctx.destinationIps.length) return this.acceptEmpty;
     return ctx.destinationIps.some((ip) => ipSetContains(this.#ranges, ip));
   }
   toString(): string {
@@ -81,12 +91,12 @@ const PLATFORM_KEYS = [
   "wifi_bssid",
 ] as const;
 
-/** Compiles one headless rule; with `matchSource` its `ip_cidr` tests the source address. */
-export function compileHeadlessRule(rule: HeadlessRule, path: string, matchSource = false): Matcher {
+/** Compiles one headless rule; `mode` says how its `ip_cidr` items are evaluated. */
+export function compileHeadlessRule(rule: HeadlessRule, path: string, mode: RuleSetMatchMode = {}): Matcher {
   if (rule.type === "logical") {
     return new LogicalMatcher(
       rule.mode,
-      rule.rules.map((r, i) => compileHeadlessRule(r, `${path}.rules[${i}]`, matchSource)),
+      rule.rules.map((r, i) => compileHeadlessRule(r, `${path}.rules[${i}]`, mode)),
       rule.invert ?? false,
     );
   }
@@ -108,8 +118,10 @@ export function compileHeadlessRule(rule: HeadlessRule, path: string, matchSourc
   }
   if (rule.adguard_domain?.length) g.destinationAddress.push(new AdGuardDomainItem(rule.adguard_domain));
   if (rule.ip_cidr?.length) {
-    if (matchSource) g.sourceAddress.push(new IpSetItem(rule.ip_cidr, true));
-    else g.destinationAddress.push(new IpSetItem(rule.ip_cidr, false));
+    if (mode.matchSource) g.sourceAddress.push(new IpSetItem(rule.ip_cidr, true));
+    else if (!mode.ignoreDestinationIpCidr) {
+      g.destinationAddress.push(new IpSetItem(rule.ip_cidr, false, mode.acceptEmpty));
+    }
   }
   if (rule.source_ip_cidr?.length) g.sourceAddress.push(new IpSetItem(rule.source_ip_cidr, true));
   if (rule.source_port?.length || rule.source_port_range?.length) {
@@ -136,7 +148,7 @@ function hasIpCidr(rule: HeadlessRule): boolean {
 export class CompiledRuleSet implements RuleSetMatcher {
   readonly hasDestinationIpCidr: boolean;
   readonly #rules: Matcher[];
-  #sourceRules?: Matcher[];
+  readonly #variants = new Map<string, Matcher[]>();
   readonly #set: PlainRuleSet;
   readonly #path: string;
 
@@ -147,19 +159,26 @@ export class CompiledRuleSet implements RuleSetMatcher {
     this.hasDestinationIpCidr = set.rules.some(hasIpCidr);
   }
 
+  #compiled(mode: RuleSetMatchMode): Matcher[] {
+    if (!mode.matchSource && !mode.ignoreDestinationIpCidr && !mode.acceptEmpty) return this.#rules;
+    const key = `${+!!mode.matchSource}${+!!mode.ignoreDestinationIpCidr}${+!!mode.acceptEmpty}`;
+    let rules = this.#variants.get(key);
+    if (!rules) {
+      rules = this.#set.rules.map((r, i) => compileHeadlessRule(r, `${this.#path}.rules[${i}]`, mode));
+      this.#variants.set(key, rules);
+    }
+    return rules;
+  }
+
   /** Index of the first matching rule, or -1. */
-  matchIndex(ctx: MatchContext, matchSource = false): number {
-    const rules = matchSource
-      ? (this.#sourceRules ??= this.#set.rules.map((r, i) =>
-        compileHeadlessRule(r, `${this.#path}.rules[${i}]`, true)
-      ))
-      : this.#rules;
+  matchIndex(ctx: MatchContext, mode: RuleSetMatchMode = {}): number {
+    const rules = this.#compiled(mode);
     for (let i = 0; i < rules.length; i++) if (rules[i].match(ctx)) return i;
     return -1;
   }
 
-  match(ctx: MatchContext, matchSource = false): boolean {
-    return this.matchIndex(ctx, matchSource) >= 0;
+  match(ctx: MatchContext, mode: RuleSetMatchMode = {}): boolean {
+    return this.matchIndex(ctx, mode) >= 0;
   }
 
   /** The compiled rules, for printing. */

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { ConfigError } from "../../common/errors.ts";
 import type { Logger } from "../../common/log.ts";
 import { duration } from "../../config/common.ts";
-import type { RuleSetMatcher } from "../../dns/rule/items.ts";
+import type { RuleSetMatcher, RuleSetMatchMode } from "../../dns/rule/items.ts";
 import type { MatchContext } from "../rule/item.ts";
 import { CompiledRuleSet } from "./match.ts";
 import {
@@ -110,8 +110,8 @@ export class RuleSet implements RuleSetMatcher {
     return this.#compiled.hasDestinationIpCidr;
   }
 
-  match(ctx: MatchContext, matchSource = false): boolean {
-    return this.#compiled.match(ctx, matchSource);
+  match(ctx: MatchContext, mode: RuleSetMatchMode = {}): boolean {
+    return this.#compiled.match(ctx, mode);
   }
 
   #set(set: PlainRuleSet): void {

@@ -184,8 +184,16 @@ Deno.test("CompiledRuleSet matching: groups, invert, ports, source match, platfo
   assert(!ipRule.match(ctx("9.9.9.9")));
   assert(ipRule.hasDestinationIpCidr);
   const srcMatch = new CompiledRuleSet({ version: 3, rules: [{ ip_cidr: ["10.0.0.0/8"] }] });
-  assert(srcMatch.match(ctx("example.test"), true), "rule_set_ip_cidr_match_source tests the source");
+  assert(
+    srcMatch.match(ctx("example.test"), { matchSource: true }),
+    "rule_set_ip_cidr_match_source tests the source",
+  );
   assert(!srcMatch.match(ctx("example.test")));
+  assert(srcMatch.match(ctx("example.test"), { acceptEmpty: true }), "accept_empty: no address at all");
+  assert(
+    srcMatch.match(ctx("example.test"), { ignoreDestinationIpCidr: true }),
+    "pre-match leaves ip_cidr out",
+  );
   const ports = new CompiledRuleSet({ version: 3, rules: [RICH.rules[3]] });
   assert(
     ports.match(
