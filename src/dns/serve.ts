@@ -50,21 +50,32 @@ async function answer(router: DnsRouter, query: Uint8Array, metadata: Metadata, 
   return await answerAsync(router, query, metadata, logger);
 }
 
-/** Answers through the full router; any failure becomes SERVFAIL with the question echoed. */
+/**
+ * A header-only answer with `rcode` (RA set) echoing the question when it parses: FORMERR for a
+ * malformed query, SERVFAIL for a failed exchange.
+ */
+export function errorResponse(query: Uint8Array, rcode: number): Uint8Array {
+  let end = 12;
+  try {
+    const q = readQuestion(query);
+    if (q) end = q.end;
+  } catch { /* malformed question: header only */ }
+  const out = query.slice(0, end);
+  out[2] = (out[2] | 0x80) & ~0x02;
+  out[3] = 0x80 | rcode;
+  out[4] = 0;
+  out[5] = end > 12 ? 1 : 0;
+  out.fill(0, 6, 12);
+  return out;
+}
+
+/** Answers through the full router; malformed queries get FORMERR, failures SERVFAIL. */
 export async function answerAsync(router: DnsRouter, query: Uint8Array, metadata: Metadata, logger?: Logger) {
   try {
     return await router.exchange(query, metadata);
   } catch (e) {
     logger?.debug(`DNS query failed: ${(e as Error).message}`);
-    // SERVFAIL with the question echoed.
-    const q = readQuestion(query);
-    const out = query.slice(0, q ? q.end : 12);
-    out[2] = (out[2] | 0x80) & ~0x02;
-    out[3] = 0x80 | 2;
-    out[4] = 0;
-    out[5] = q ? 1 : 0;
-    out.fill(0, 6, 12);
-    return out;
+    return errorResponse(query, e instanceof RangeError || e instanceof SyntaxError ? 1 : 2);
   }
 }
 

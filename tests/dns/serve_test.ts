@@ -101,3 +101,43 @@ Deno.test({
     }
   },
 });
+
+Deno.test("DNS server path survives random and mutated datagrams (fuzz)", async () => {
+  const fc = (await import("fast-check")).default;
+  const { answerAsync } = await import("../../src/dns/serve.ts");
+  const router = buildDnsRouter(dnsSchema.parse({
+    servers: [{ type: "hosts", tag: "h", predefined: { "a.test": ["10.0.0.1"] } }],
+    rules: [{ domain: ["r.test"], action: "reject" }],
+  }));
+  const md = {
+    inbound: "dns-in",
+    inboundType: "direct",
+    network: "udp" as const,
+    source: { host: "127.0.0.1", port: 1 },
+    destination: { host: "127.0.0.1", port: 53 },
+  };
+  const base = buildQuery("a.test", TYPE.A);
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(
+        fc.uint8Array({ minLength: 12, maxLength: 300 }),
+        fc.tuple(fc.integer({ min: 0, max: base.length - 1 }), fc.integer({ min: 1, max: 255 })).map(
+          ([i, x]) => {
+            const b = base.slice();
+            b[i] ^= x;
+            return b;
+          },
+        ),
+      ),
+      async (bytes) => {
+        const fast = router.exchangeSync(bytes, md);
+        if (fast !== undefined && fast !== null) assert(fast.length >= 12);
+        const r = await answerAsync(router, bytes, md);
+        assert(r === null || r.length >= 12);
+        udpLimit(bytes);
+      },
+    ),
+    { numRuns: 500 },
+  );
+  await router.close();
+});
