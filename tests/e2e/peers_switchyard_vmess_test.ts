@@ -1,7 +1,7 @@
 /**
  * Switchyard client ↔ Switchyard server for the VMess options no Debian peer speaks:
  * `authenticated_length` (aes-128-gcm with global padding, chacha20-poly1305) and
- * `packet_encoding: packetaddr` UDP, alone and over ws and multiplex.
+ * `packet_encoding: packetaddr` UDP (VMess and VLESS), alone and over ws and multiplex.
  */
 import { freePort, startOrigin, startSwitchyard } from "../_util/mod.ts";
 import { startUdpEcho } from "../_util/socks_udp.ts";
@@ -34,6 +34,11 @@ Deno.test("switchyard pair: vmess authenticated_length and packet_encoding packe
       authenticated_length: true,
       packet_encoding: "packetaddr",
       transport: { type: "ws", path: "/w" },
+    }],
+    ["vless-packetaddr", { type: "vless", users: [{ uuid: UUID }] }, {
+      type: "vless",
+      uuid: UUID,
+      packet_encoding: "packetaddr",
     }],
     ["packetaddr-yamux", { ...inb, multiplex: { enabled: true } }, {
       type: "vmess",

@@ -18,6 +18,13 @@ import { v2rayTransportSchema } from "../../transport/v2ray.ts";
 import { HANDSHAKE_TIMEOUT_MS, proxyListener, rejectSilently } from "../proxy_inbound.ts";
 import { inboundMultiplexSchema } from "../shared_options.ts";
 import { muxRouter } from "../../transport/mux/router.ts";
+import type { PacketConn } from "../../adapter/types.ts";
+import {
+  decodePacketAddr,
+  encodePacketAddr,
+  PACKET_ADDR_HOST,
+  ReplayPacketConn,
+} from "../vmess/packetaddr.ts";
 import {
   decodeVlessRequest,
   LengthPacketDecoder,
@@ -77,19 +84,30 @@ export function createVlessInbound(ctx: InboundContext, o: VlessInboundOptions) 
     q.push(reader.rest());
     const enc = new LengthPacketEncoder();
     const dec = new LengthPacketDecoder();
-    const conn = new StreamPacketConn(
+    const packetAddr = destination.host === PACKET_ADDR_HOST;
+    let conn: PacketConn = new StreamPacketConn(
       stream,
       {
-        encode: (data) => enc.encode(data),
+        encode: (data, addr) => enc.encode(packetAddr ? encodePacketAddr(addr, data) : data),
         decode: (bq) => {
           const p = dec.decode(bq);
-          return p ? { data: p.slice(), addr: destination } : null;
+          if (!p) return null;
+          if (!packetAddr) return { data: p.slice(), addr: destination };
+          const d = decodePacketAddr(p);
+          return { data: d.data.slice(), addr: d.addr };
         },
       },
       new Uint8Array([0, 0]),
       q,
     );
-    await ctx.router.routePacketConnection(conn, { ...base, network: "udp", destination, user });
+    let dest = destination;
+    if (packetAddr) {
+      const first = await conn.readPacket();
+      if (!first) return conn.close();
+      dest = first.addr;
+      conn = new ReplayPacketConn(conn, first);
+    }
+    await ctx.router.routePacketConnection(conn, { ...base, network: "udp", destination: dest, user });
   });
 }
 

@@ -14,6 +14,7 @@ import { StreamPacketConn } from "../../common/stream_packet_conn.ts";
 import { parseUuid } from "../../common/uuid.ts";
 import { outboundTlsSchema } from "../../transport/tls/config.ts";
 import { ProxyConnector, v2rayTransportSchema } from "../../transport/v2ray.ts";
+import { decodePacketAddr, encodePacketAddr, PACKET_ADDR_DESTINATION } from "../vmess/packetaddr.ts";
 import { muxClientFor, networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
 import { MUX_DESTINATION, type MuxClient } from "../../transport/mux/client.ts";
 import { encodeVlessRequest, VLESS_CMD_UDP, vlessClient } from "./protocol.ts";
@@ -26,8 +27,8 @@ export const vlessOutboundSchema = z.strictObject({
   uuid: z.string(),
   flow: z.literal("", { error: "flow is not supported by this build" }).optional(),
   network: networkSchema,
-  packet_encoding: z.enum(["", "packetaddr", "xudp"]).optional().refine((v) => !v, {
-    error: "packet_encoding is not supported by this build yet",
+  packet_encoding: z.enum(["", "packetaddr", "xudp"]).optional().refine((v) => v !== "xudp", {
+    error: "packet_encoding xudp is not supported by this build; use packetaddr or none",
   }),
   tls: outboundTlsSchema.optional(),
   transport: v2rayTransportSchema.optional(),
@@ -47,10 +48,12 @@ export class VlessOutbound implements Outbound {
   #uuid: Uint8Array;
   #connector: ProxyConnector;
   #mux: MuxClient | null;
+  #packetAddr: boolean;
 
   constructor(ctx: OutboundContext, o: VlessOutboundOptions) {
     this.tag = ctx.tag;
     this.#uuid = parseUuid(o.uuid, "uuid");
+    this.#packetAddr = o.packet_encoding === "packetaddr";
     this.network = networks(o.network);
     this.dependencies = o.detour ? [o.detour] : [];
     this.#connector = new ProxyConnector(
@@ -83,31 +86,44 @@ export class VlessOutbound implements Outbound {
     if (this.#mux) return await this.#mux.listenPacket(destination);
     const conn = await this.#connector.connect(options);
     let seenResponse = false;
-    return new StreamPacketConn(conn, {
-      encode: (data) => {
-        const out = new Uint8Array(2 + data.length);
-        out[0] = data.length >> 8;
-        out[1] = data.length & 0xff;
-        out.set(data, 2);
-        return out;
-      },
-      decode: (q) => {
-        if (!seenResponse) {
+    const packetAddr = this.#packetAddr;
+    return new StreamPacketConn(
+      conn,
+      {
+        encode: (payload, addr) => {
+          const data = packetAddr ? encodePacketAddr(addr, payload) : payload;
+          const out = new Uint8Array(2 + data.length);
+          out[0] = data.length >> 8;
+          out[1] = data.length & 0xff;
+          out.set(data, 2);
+          return out;
+        },
+        decode: (q) => {
+          if (!seenResponse) {
+            if (q.length < 2) return null;
+            const h = q.peek(2);
+            if (h[0] !== 0) throw new ProtocolError("vless", 0, "bad response version");
+            if (q.length < 2 + h[1]) return null;
+            q.consume(2 + h[1]);
+            seenResponse = true;
+          }
           if (q.length < 2) return null;
           const h = q.peek(2);
-          if (h[0] !== 0) throw new ProtocolError("vless", 0, "bad response version");
-          if (q.length < 2 + h[1]) return null;
-          q.consume(2 + h[1]);
-          seenResponse = true;
-        }
-        if (q.length < 2) return null;
-        const h = q.peek(2);
-        const n = (h[0] << 8) | h[1];
-        if (q.length < 2 + n) return null;
-        q.consume(2);
-        return { data: q.take(n).slice(), addr: destination };
+          const n = (h[0] << 8) | h[1];
+          if (q.length < 2 + n) return null;
+          q.consume(2);
+          const data = q.take(n).slice();
+          if (!packetAddr) return { data, addr: destination };
+          const p = decodePacketAddr(data);
+          return { data: p.data, addr: p.addr };
+        },
       },
-    }, encodeVlessRequest({ uuid: this.#uuid, command: VLESS_CMD_UDP, destination }));
+      encodeVlessRequest({
+        uuid: this.#uuid,
+        command: VLESS_CMD_UDP,
+        destination: packetAddr ? PACKET_ADDR_DESTINATION : destination,
+      }),
+    );
   }
 }
 
