@@ -226,6 +226,13 @@ export class ProxyConnector {
     logger?: Logger,
   ) {
     checkTransport(transport);
+    if (transport && (transport.type === "http" || transport.type === "grpc")) {
+      for (const k of ["idle_timeout", "ping_timeout", "permit_without_stream"] as const) {
+        if ((transport as Record<string, unknown>)[k] !== undefined) {
+          logger?.warn(`transport.${k} is not supported by this build and is ignored`);
+        }
+      }
+    }
     this.#dialer = dialer;
     this.#server = server;
     this.#tlsOptions = tls?.enabled ? tls : undefined;

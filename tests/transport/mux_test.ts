@@ -294,3 +294,20 @@ Deno.test("fuzz: mux decoders never crash on random bytes", () => {
     }),
   );
 });
+
+Deno.test("multiplex options: smux/yamux accepted, h2mux (the default) and brutal refused with clear errors", async () => {
+  const { outboundMultiplexSchema, inboundMultiplexSchema } = await import(
+    "../../src/protocol/shared_options.ts"
+  );
+  assert(outboundMultiplexSchema.safeParse({ enabled: true, protocol: "smux", padding: true }).success);
+  assert(outboundMultiplexSchema.safeParse({ enabled: false }).success);
+  const def = outboundMultiplexSchema.safeParse({ enabled: true });
+  assert(!def.success && def.error.issues[0].message.includes("h2mux"));
+  assert(!outboundMultiplexSchema.safeParse({ enabled: true, protocol: "h2mux" }).success);
+  assert(
+    !outboundMultiplexSchema.safeParse({ enabled: true, protocol: "yamux", brutal: { enabled: true } })
+      .success,
+  );
+  assert(inboundMultiplexSchema.safeParse({ enabled: true, padding: true }).success);
+  assert(!inboundMultiplexSchema.safeParse({ enabled: true, brutal: { enabled: true } }).success);
+});
