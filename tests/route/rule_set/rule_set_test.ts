@@ -1,4 +1,4 @@
-import { inflateSync } from "node:zlib";
+import { deflateSync, inflateSync } from "node:zlib";
 import fc from "fast-check";
 import { assert, assertEquals, assertThrows } from "../../_util/assert.ts";
 import { buildDomainSet, dumpDomainSet } from "../../../src/route/rule_set/domain_set.ts";
@@ -106,6 +106,33 @@ Deno.test("srs known answer: one domain rule decompresses to the documented layo
     0xff,
     0,
   ]);
+});
+
+Deno.test("srs known answer: a v2 payload in the exact+prefix layout decodes to one suffix", () => {
+  // domain "x.ai" and domain_suffix ".x.ai" as geosite generators write them: keys "ia.x" and
+  // "ia.x.\r"; leaves at nodes 4 and 6, bitmap 0b1_1010_1010_1010.
+  const u64 = (n: number) => [0, 0, 0, 0, 0, 0, n >> 8, n & 0xff];
+  const payload = new Uint8Array([
+    1,
+    0,
+    2,
+    0,
+    1,
+    ...u64(0x50),
+    1,
+    ...u64(0x1aaa),
+    6,
+    ..."ia.x.\r".split("").map((c) => c.charCodeAt(0)),
+    0xff,
+    0,
+  ]);
+  const file = new Uint8Array([0x53, 0x52, 0x53, 2, ...deflateSync(payload)]);
+  const set = readSrs(file);
+  assertEquals(set.rules, [{ domain_suffix: ["x.ai"] }]);
+  const rs = new CompiledRuleSet(set);
+  assert(rs.match(ctx("x.ai")) && rs.match(ctx("api.x.ai")) && !rs.match(ctx("box.ai")));
+  // Encoding in version 1 reproduces the same layout byte for byte.
+  assertEquals(new Uint8Array(inflateSync(writeSrs(set, 1).subarray(4))), payload);
 });
 
 Deno.test("domain set: sing's matcher vectors, v1 legacy and v2 layouts dump back to the input", () => {
