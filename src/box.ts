@@ -18,6 +18,10 @@ import type { DialFieldsOptions } from "./config/common.ts";
 import type { ConfigRegistries, Options } from "./config/config.ts";
 import { ConfigError, errorMessage } from "./common/errors.ts";
 import { SystemDialer } from "./common/dialer.ts";
+import type { ResolvedAddress } from "./common/happy_eyeballs.ts";
+import { isIP } from "./common/socks_addr.ts";
+import { buildDnsRouter } from "./dns/build.ts";
+import type { DnsRouter } from "./dns/router.ts";
 import { getLogger, type Logger } from "./common/log.ts";
 import { compileRule } from "./route/rule/compile.ts";
 import { Router } from "./route/router.ts";
@@ -31,7 +35,6 @@ const IGNORED_DIAL_FIELDS = [
   "tcp_multi_path",
   "reuse_addr",
   "udp_fragment",
-  "domain_resolver",
   "network_strategy",
   "network_type",
   "fallback_network_type",
@@ -53,13 +56,36 @@ class DetourDialer implements Dialer {
   }
 }
 
-function systemDialer(o: DialFieldsOptions, logger: Logger): Dialer {
+type DomainResolverOption = NonNullable<DialFieldsOptions["domain_resolver"]>;
+
+/** Resolves names through the DNS router for `domain_resolver` (a server tag or an object). */
+function dnsResolver(dns: DnsRouter, r: DomainResolverOption): (host: string) => Promise<ResolvedAddress[]> {
+  const o = typeof r === "string" ? { server: r } : r;
+  return async (host) => {
+    if (isIP(host)) return [{ address: host, family: host.includes(":") ? 6 : 4 }];
+    const addrs = await dns.lookup(host, {
+      server: o.server,
+      strategy: "strategy" in o ? o.strategy : undefined,
+      disableCache: "disable_cache" in o ? o.disable_cache : undefined,
+      rewriteTtl: "rewrite_ttl" in o ? o.rewrite_ttl : undefined,
+      clientSubnet: "client_subnet" in o ? o.client_subnet : undefined,
+    });
+    return addrs.map((a) => ({ address: a, family: a.includes(":") ? 6 : 4 }));
+  };
+}
+
+function systemDialer(
+  o: DialFieldsOptions,
+  logger: Logger,
+  resolve?: (host: string) => Promise<ResolvedAddress[]>,
+): Dialer {
   for (const key of IGNORED_DIAL_FIELDS) {
     if (o[key] !== undefined && o[key] !== false) {
       logger.warn(`dial field "${key}" is not supported by this build and is ignored`);
     }
   }
   return new SystemDialer({
+    resolve,
     connectTimeoutMs: o.connect_timeout,
     fallbackDelayMs: o.fallback_delay,
     strategy: o.domain_strategy,
@@ -90,12 +116,14 @@ export class Box {
   readonly router: Router;
   readonly inbounds: Inbound[];
   readonly outbounds: Map<string, Outbound>;
+  readonly dns: DnsRouter;
   #logger: Logger;
 
-  private constructor(router: Router, inbounds: Inbound[], outbounds: Map<string, Outbound>) {
+  private constructor(router: Router, inbounds: Inbound[], outbounds: Map<string, Outbound>, dns: DnsRouter) {
     this.router = router;
     this.inbounds = inbounds;
     this.outbounds = outbounds;
+    this.dns = dns;
     this.#logger = getLogger();
   }
 
@@ -110,12 +138,29 @@ export class Box {
       ? options.outbounds
       : [{ type: "direct", tag: "direct", options: { type: "direct" }, path: "outbounds" }];
     checkDetours(outboundOptions);
+    const dns = buildDnsRouter(options.dns ?? {}, {
+      dialer: (detour) => new DetourDialer(detour, lookup),
+      logger: getLogger("dns"),
+    });
+    const defaultResolver = options.route.default_domain_resolver;
+    const checkResolver = (r: DomainResolverOption | undefined, path: string) => {
+      const server = typeof r === "string" ? r : r?.server;
+      if (server !== undefined && !dns.transports.has(server)) {
+        throw new ConfigError(path, `DNS server "${server}" not found`);
+      }
+    };
+    checkResolver(defaultResolver, "route.default_domain_resolver");
     for (const o of outboundOptions) {
       const logger = getLogger("outbound", `${o.type}[${o.tag}]`);
       const ctx: OutboundContext = {
         tag: o.tag,
         logger,
-        dialer: (dial) => dial.detour ? new DetourDialer(dial.detour, lookup) : systemDialer(dial, logger),
+        dialer: (dial) => {
+          if (dial.detour) return new DetourDialer(dial.detour, lookup);
+          checkResolver(dial.domain_resolver, `${o.path}.domain_resolver`);
+          const r = dial.domain_resolver ?? defaultResolver;
+          return systemDialer(dial, logger, r === undefined ? undefined : dnsResolver(dns, r));
+        },
         outbound: lookup,
       };
       outbounds.set(o.tag, registries.outbounds.get(o.type)!.create(ctx, o.options));
@@ -123,14 +168,14 @@ export class Box {
     const final = options.route.final ?? outboundOptions[0]!.tag;
     if (!outbounds.has(final)) throw new ConfigError("route.final", `outbound "${final}" not found`);
     const rules = options.route.rules.map((r, i) =>
-      compileRule(r, `route.rules[${i}]`, (t) => outbounds.has(t))
+      compileRule(r, `route.rules[${i}]`, (t) => outbounds.has(t), (t) => dns.transports.has(t))
     );
-    const router = new Router({ rules, outbounds, final, logger: getLogger() });
+    const router = new Router({ rules, outbounds, final, logger: getLogger(), dns });
     const inbounds = options.inbounds.map((i) => {
       const ctx: InboundContext = { tag: i.tag, router, logger: getLogger("inbound", `${i.type}[${i.tag}]`) };
       return registries.inbounds.get(i.type)!.create(ctx, i.options);
     });
-    return new Box(router, inbounds, outbounds);
+    return new Box(router, inbounds, outbounds, dns);
   }
 
   /**
@@ -183,5 +228,6 @@ export class Box {
       await this.router.tracker.waitIdle(1000);
     }
     for (const o of this.outbounds.values()) await o.close?.().catch(() => {});
+    await this.dns.close().catch(() => {});
   }
 }

@@ -68,7 +68,16 @@ export class SystemDialer implements Dialer {
    * @throws {Error} If every address fails (message of the first failure) or on timeout
    */
   async dial(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
-    const addrs = await this.resolve(destination.host);
+    const m = options?.metadata;
+    const preResolved = m?.destinationAddresses?.length && m.destination.host === destination.host
+      ? sortAddresses(
+        m.destinationAddresses.map((
+          a,
+        ) => ({ address: a, family: a.includes(":") ? 6 : 4 } as ResolvedAddress)),
+        this.#opts.strategy ?? "",
+      )
+      : null;
+    const addrs = preResolved?.length ? preResolved : await this.resolve(destination.host);
     const o = this.#opts;
     return await race<Stream>(addrs, async (addr) => {
       const local = addr.family === 4 ? o.inet4BindAddress : o.inet6BindAddress;

@@ -11,6 +11,7 @@ import type { LogOptions } from "../common/log.ts";
 import { LOG_LEVELS } from "../common/log.ts";
 import type { InboundRegistry, OutboundRegistry } from "../adapter/registry.ts";
 import { listable } from "./common.ts";
+import { type DnsOptions, dnsSchema } from "../dns/options.ts";
 import { parseAt } from "./issues.ts";
 import {
   type RouteOptions,
@@ -61,8 +62,9 @@ export interface Options {
   inbounds: TypedOptions[];
   outbounds: TypedOptions[];
   route: Omit<RouteOptions, "rules"> & { rules: RouteRuleOptions[] };
-  /** Sections validated by their own modules (dns, experimental), kept raw here. */
-  dns?: Record<string, unknown>;
+  /** The `dns` section (spec sing-box.md §4), validated by `src/dns/options.ts`. */
+  dns?: DnsOptions;
+  /** Sections validated by their own modules (experimental), kept raw here. */
   experimental?: Record<string, unknown>;
 }
 
@@ -133,7 +135,7 @@ export function parseConfig(json: unknown, registries: ConfigRegistries): Option
     inbounds,
     outbounds,
     route: { ...route, rules },
-    dns: root.dns,
+    dns: root.dns === undefined ? undefined : parseAt(dnsSchema, root.dns, "dns"),
     experimental: root.experimental,
   };
 }

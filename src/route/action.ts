@@ -22,7 +22,16 @@ export type RuleAction =
   | { type: "route"; outbound: string; options: RouteOptionsAction }
   | { type: "route-options"; options: RouteOptionsAction }
   | { type: "reject"; method: "default" | "drop"; noDrop: boolean }
-  | { type: "sniff"; sniffers?: string[]; timeoutMs: number };
+  | { type: "sniff"; sniffers?: string[]; timeoutMs: number }
+  | { type: "hijack-dns" }
+  | {
+    type: "resolve";
+    server?: string;
+    strategy?: "" | "prefer_ipv4" | "prefer_ipv6" | "ipv4_only" | "ipv6_only";
+    disableCache?: boolean;
+    rewriteTtl?: number;
+    clientSubnet?: string;
+  };
 
 /** Prints an action as sing-box does in logs and the Clash API (`route(direct)`, `reject`). */
 export function formatAction(a: RuleAction): string {
@@ -35,5 +44,9 @@ export function formatAction(a: RuleAction): string {
       return a.method === "drop" ? "reject(drop)" : "reject";
     case "sniff":
       return a.sniffers?.length ? `sniff(${a.sniffers.join(",")})` : "sniff";
+    case "hijack-dns":
+      return "hijack-dns";
+    case "resolve":
+      return a.server ? `resolve(${a.server})` : "resolve";
   }
 }

@@ -19,8 +19,10 @@ import { errorMessage } from "../common/errors.ts";
 import type { Logger } from "../common/log.ts";
 import { relayPackets } from "../common/packet_relay.ts";
 import { relay } from "../common/relay.ts";
-import { formatAddr } from "../common/socks_addr.ts";
-import { formatAction, type RouteOptionsAction } from "./action.ts";
+import { formatAddr, isIP } from "../common/socks_addr.ts";
+import { formatAction, type RouteOptionsAction, type RuleAction } from "./action.ts";
+import type { DnsRouter } from "../dns/router.ts";
+import { serveDnsPackets, serveDnsStream } from "../dns/serve.ts";
 import type { Rule } from "./rule/compile.ts";
 import { matchContext } from "./rule/item.ts";
 import { ConnectionTracker } from "./tracker.ts";
@@ -40,6 +42,8 @@ export interface RouterOptions {
   /** Tag of the outbound used when no final rule matches. */
   final: string;
   logger: Logger;
+  /** The DNS subsystem, for the `hijack-dns` and `resolve` actions. */
+  dns?: DnsRouter;
   /** Idle timeout of TCP relays, ms. 0 disables. @default 0 */
   tcpIdleTimeoutMs?: number;
 }
@@ -56,10 +60,12 @@ export interface MatchState {
 export type Decision =
   | { kind: "route"; outbound: Outbound; rule: string; options: RouteOptionsAction }
   | { kind: "reject"; method: "default" | "drop"; rule: string }
-  | { kind: "sniff"; sniffers?: string[]; timeoutMs: number; rule: string; next: MatchState };
+  | { kind: "hijack-dns"; rule: string }
+  | { kind: "sniff"; sniffers?: string[]; timeoutMs: number; rule: string; next: MatchState }
+  | { kind: "resolve"; action: Extract<RuleAction, { type: "resolve" }>; rule: string; next: MatchState };
 
 /** A decision that ends matching. */
-export type FinalDecision = Exclude<Decision, { kind: "sniff" }>;
+export type FinalDecision = Exclude<Decision, { kind: "sniff" | "resolve" }>;
 
 /** Within this window, more than DROP_THRESHOLD rejections switch `reject` to drop (§3.4). */
 const DROP_WINDOW_MS = 30_000;
@@ -102,6 +108,10 @@ export class Router implements ConnectionRouter {
       if (a.type === "route-options") {
         options = { ...options, ...definedOnly(a.options) };
         continue;
+      }
+      if (a.type === "hijack-dns") return { kind: "hijack-dns", rule: desc };
+      if (a.type === "resolve") {
+        return { kind: "resolve", action: a, rule: desc, next: { index: i + 1, options } };
       }
       if (a.type === "sniff") {
         return {
@@ -150,8 +160,18 @@ export class Router implements ConnectionRouter {
     );
     let d = this.decide(metadata);
     let replied = false;
-    while (d.kind === "sniff") {
+    while (d.kind === "sniff" || d.kind === "resolve") {
       log.debug(`router: match ${d.rule}`);
+      if (d.kind === "resolve") {
+        try {
+          await this.#resolve(metadata, d.action, log);
+        } catch (e) {
+          await this.#fail(stream, replied ? {} : hooks, log, e instanceof Error ? e : new Error(String(e)));
+          return;
+        }
+        d = this.decide(metadata, performance.now(), d.next);
+        continue;
+      }
       if (!replied && hooks.onSuccess) {
         // A client sends its first bytes only after the inbound's success reply (as sing-box does).
         try {
@@ -188,6 +208,19 @@ export class Router implements ConnectionRouter {
     id: number,
   ): Promise<void> {
     log.debug(`router: match ${d.rule}`);
+    if (d.kind === "hijack-dns") {
+      if (!this.#o.dns) {
+        return await this.#fail(stream, hooks, log, new Error("hijack-dns: no DNS configured"));
+      }
+      try {
+        await hooks.onSuccess?.();
+      } catch {
+        closeQuietly(stream);
+        return;
+      }
+      log.info(`router: hijack DNS stream from ${formatAddr(metadata.source)}`);
+      return await serveDnsStream(this.#o.dns, stream, metadata, log);
+    }
     if (d.kind === "reject") {
       const err = new RejectedError(
         `Connection to "${formatAddr(metadata.destination)}" rejected by rule: ${d.rule}`,
@@ -243,6 +276,26 @@ export class Router implements ConnectionRouter {
     }
   }
 
+  /** The `resolve` action: resolves a domain destination so later IP rules and the dial use its addresses. */
+  async #resolve(
+    metadata: Metadata,
+    a: Extract<RuleAction, { type: "resolve" }>,
+    log: Logger,
+  ): Promise<void> {
+    const host = metadata.destination.host;
+    if (isIP(host) || metadata.destinationAddresses?.length) return;
+    if (!this.#o.dns) throw new Error("resolve: no DNS configured");
+    const addrs = await this.#o.dns.lookup(host, {
+      server: a.server,
+      strategy: a.strategy,
+      disableCache: a.disableCache,
+      rewriteTtl: a.rewriteTtl,
+      clientSubnet: a.clientSubnet,
+    }, metadata);
+    metadata.destinationAddresses = addrs;
+    log.debug(`router: resolved ${host} to ${addrs.join(", ")}`);
+  }
+
   async #fail(stream: Stream, hooks: HandshakeHooks, log: Logger, e: Error): Promise<void> {
     log.error(`connection: open outbound connection: ${e.message}`);
     await hooks.onFailure?.(e).catch(() => {});
@@ -262,8 +315,20 @@ export class Router implements ConnectionRouter {
       }`,
     );
     let d = this.decide(metadata);
-    while (d.kind === "sniff") {
+    while (d.kind === "sniff" || d.kind === "resolve") {
       log.debug(`router: match ${d.rule}`);
+      if (d.kind === "resolve") {
+        try {
+          await this.#resolve(metadata, d.action, log);
+        } catch (e) {
+          log.error(`connection: ${errorMessage(e)}`);
+          await hooks.onFailure?.(e instanceof Error ? e : new Error(String(e))).catch(() => {});
+          conn.close();
+          return;
+        }
+        d = this.decide(metadata, performance.now(), d.next);
+        continue;
+      }
       if (metadata.protocol === undefined) {
         const names = d.sniffers;
         const quic = newQuicSniffContext();
@@ -291,6 +356,15 @@ export class Router implements ConnectionRouter {
     id: number,
   ): Promise<void> {
     log.debug(`router: match ${d.rule}`);
+    if (d.kind === "hijack-dns") {
+      if (!this.#o.dns) {
+        conn.close();
+        return;
+      }
+      log.info(`router: hijack DNS packets from ${formatAddr(metadata.source)}`);
+      await hooks.onSuccess?.();
+      return await serveDnsPackets(this.#o.dns, conn, metadata, log);
+    }
     if (d.kind === "reject") {
       log.info(`router: packets to "${formatAddr(metadata.destination)}" rejected by rule: ${d.rule}`);
       await hooks.onFailure?.(new RejectedError("rejected")).catch(() => {});

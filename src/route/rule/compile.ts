@@ -108,6 +108,7 @@ export function compileAction(
   o: RouteRuleOptions,
   path: string,
   hasOutbound: (tag: string) => boolean,
+  hasDnsServer: (tag: string) => boolean = () => true,
 ): RuleAction {
   const type = o.action ?? "route";
   switch (type) {
@@ -131,13 +132,32 @@ export function compileAction(
       });
       return { type: "sniff", sniffers: o.sniffer, timeoutMs: o.timeout ?? DEFAULT_SNIFF_TIMEOUT_MS };
     }
+    case "hijack-dns":
+      return { type: "hijack-dns" };
+    case "resolve":
+      if (o.server !== undefined && !hasDnsServer(o.server)) {
+        throw new ConfigError(`${path}.server`, `DNS server "${o.server}" not found`);
+      }
+      return {
+        type: "resolve",
+        server: o.server,
+        strategy: o.strategy,
+        disableCache: o.disable_cache,
+        rewriteTtl: o.rewrite_ttl,
+        clientSubnet: o.client_subnet,
+      };
     default:
       throw new ConfigError(`${path}.action`, `action "${type}" is not supported by this build`);
   }
 }
 
 /** Compiles one top-level route rule. */
-export function compileRule(o: RouteRuleOptions, path: string, hasOutbound: (tag: string) => boolean): Rule {
+export function compileRule(
+  o: RouteRuleOptions,
+  path: string,
+  hasOutbound: (tag: string) => boolean,
+  hasDnsServer?: (tag: string) => boolean,
+): Rule {
   const matcher = compileMatcher(o as InnerRule, path);
-  return { matcher, action: compileAction(o, path, hasOutbound), path };
+  return { matcher, action: compileAction(o, path, hasOutbound, hasDnsServer), path };
 }
