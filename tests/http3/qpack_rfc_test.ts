@@ -41,7 +41,7 @@ function refs(enc: QpackEncoder): number[] {
 }
 
 Deno.test("QpackEncoder produces the RFC 9204 Appendix B bytes", () => {
-  const enc = new QpackEncoder({ huffman: "never" });
+  const enc = new QpackEncoder({ huffman: "never", indexOnRepeat: new Set() });
 
   // B.1: no SETTINGS from the peer yet, so static table only.
   assertEquals(toHex(enc.encodeFieldSection(0, B1_FIELDS)), c(B1_SECTION));
@@ -167,7 +167,7 @@ Deno.test("QpackDecoder accepts the Appendix B encoder stream one byte at a time
 });
 
 Deno.test("QpackEncoder and QpackDecoder agree through every Appendix B step", () => {
-  const enc = new QpackEncoder({ huffman: "never" });
+  const enc = new QpackEncoder({ huffman: "never", indexOnRepeat: new Set() });
   const dec = new QpackDecoder({ maxTableCapacity: 220, maxBlockedStreams: 1 });
   assertEquals(dec.decodeFieldSection(0, enc.encodeFieldSection(0, B1_FIELDS)), B1_FIELDS);
   enc.setPeerSettings({ maxTableCapacity: 220, maxBlockedStreams: 1 });

@@ -250,9 +250,15 @@ export class QpackDecoder {
     const fields: Field[] = [];
     let maxRef = -1;
     let size = 0;
+    // Checks a dynamic reference (inlined by hand below would be faster but less clear).
     const dynamic = (abs: number): number => {
-      if (abs < 0 || abs >= ric) throw this.#failed(`reference to absolute index ${abs} (required insert count ${ric})`);
-      if (abs < t.dropped) throw this.#failed(`reference to evicted entry ${abs}`);
+      if (abs < t.dropped || abs >= ric) {
+        throw this.#failed(
+          abs >= ric || abs < 0
+            ? `reference to absolute index ${abs} (required insert count ${ric})`
+            : `reference to evicted entry ${abs}`,
+        );
+      }
       if (abs > maxRef) maxRef = abs;
       return abs;
     };

@@ -34,11 +34,35 @@ import {
   writeInsertNameRef,
   writeSetCapacity,
 } from "./instructions.ts";
-import { type Field, STATIC_BY_NAME } from "./static_table.ts";
+import { type Field, STATIC_BY_NAME, type StaticName } from "./static_table.ts";
 import { type HuffmanPolicy, QpackWireError, writeInt, writeString } from "./wire.ts";
 
 /** Names whose values are never inserted and are sent with the never-index (N) bit. */
 const DEFAULT_NEVER_INDEX: ReadonlySet<string> = new Set(["authorization", "proxy-authorization"]);
+
+/**
+ * Names whose values rarely repeat: inserting each one would churn the table, so a value is only
+ * inserted once it has been seen recently (twice within the last {@linkcode RECENT} such fields).
+ */
+const DEFAULT_INDEX_ON_REPEAT: ReadonlySet<string> = new Set([
+  ":path",
+  "age",
+  "content-length",
+  "content-range",
+  "date",
+  "etag",
+  "if-modified-since",
+  "if-none-match",
+  "if-range",
+  "last-modified",
+  "link",
+  "location",
+  "referer",
+  "set-cookie",
+]);
+
+/** How many recent values of {@linkcode DEFAULT_INDEX_ON_REPEAT} fields are remembered. */
+const RECENT = 16;
 
 /** Encoder preferences. */
 export interface QpackEncoderOptions {
@@ -48,6 +72,11 @@ export interface QpackEncoderOptions {
   maxTableCapacity?: number;
   /** Field names never inserted and sent with the N bit. @default authorization, proxy-authorization */
   neverIndex?: ReadonlySet<string>;
+  /**
+   * Field names whose values are inserted only when they repeat (`:path`, `date`, `etag`, …);
+   * pass an empty set to insert every field at once.
+   */
+  indexOnRepeat?: ReadonlySet<string>;
 }
 
 /** The peer decoder's limits, from its SETTINGS. */
@@ -65,6 +94,16 @@ interface NameEntry {
   values: Map<string, number>;
 }
 
+/** Everything the encoder knows about one field name, found with a single map lookup. */
+interface NameInfo {
+  /** Static table entries with this name. */
+  readonly static: StaticName | undefined;
+  readonly never: boolean;
+  readonly repeat: boolean;
+  /** Dynamic table entries with this name, when there are any. */
+  dyn: NameEntry | undefined;
+}
+
 interface Section {
   requiredInsertCount: number;
   refs: number[];
@@ -76,22 +115,43 @@ export class QpackEncoder {
   readonly #huffman: HuffmanPolicy;
   readonly #ownMax: number;
   readonly #neverIndex: ReadonlySet<string>;
+  readonly #indexOnRepeat: ReadonlySet<string>;
+  /** Recently seen `name\0value` keys of index-on-repeat fields (a small FIFO). */
+  readonly #recent: string[] = [];
+  readonly #recentSet = new Set<string>();
   #peerMaxCapacity = 0;
   #peerMaxBlocked = 0;
   #maxEntries = 0;
-  readonly #byName = new Map<string, NameEntry>();
+  readonly #names = new Map<string, NameInfo>();
   /** Reference counts by absolute index, in a ring covering every entry present. */
   #refs = new Int32Array(16);
   readonly #sections = new Map<number, Section[]>();
   #known = 0;
   readonly #out = new ByteWriter(256);
   readonly #lines = new ByteWriter(256);
+  readonly #prefix = new ByteWriter(16);
+  #sectionStream = 0;
+  #sectionRefs: number[] = [];
+  #sectionMaxRef = -1;
+  #sectionBlocking = false;
+  #sectionBudget: boolean | undefined;
   readonly #parser = new DecoderStreamParser();
 
   constructor(options: QpackEncoderOptions = {}) {
     this.#huffman = options.huffman ?? "auto";
     this.#ownMax = options.maxTableCapacity ?? 4096;
     this.#neverIndex = options.neverIndex ?? DEFAULT_NEVER_INDEX;
+    this.#indexOnRepeat = options.indexOnRepeat ?? DEFAULT_INDEX_ON_REPEAT;
+  }
+
+  /** Whether a field of an index-on-repeat name is worth inserting: its value was seen recently. */
+  #repeated(name: string, value: string): boolean {
+    const key = name + "\0" + value;
+    if (this.#recentSet.has(key)) return true;
+    this.#recent.push(key);
+    this.#recentSet.add(key);
+    if (this.#recent.length > RECENT) this.#recentSet.delete(this.#recent.shift()!);
+    return false;
   }
 
   /** The dynamic table (read-only use: inspection and tests). */
@@ -232,55 +292,49 @@ export class QpackEncoder {
     lines.reset();
     const base = t.insertCount;
     const useTable = t.capacity > 0;
-    const refs: number[] = [];
-    let maxRef = -1;
-    let blocking = false;
-    let blockBudget: boolean | undefined;
-    const canBlock = (): boolean => {
-      if (blocking) return true;
-      blockBudget ??= this.#streamBlocked(streamId) || this.blockedStreams < this.#peerMaxBlocked;
-      return blockBudget;
-    };
-    const usable = (abs: number): boolean => abs < this.#known || canBlock();
-    const ref = (abs: number): void => {
-      refs.push(abs);
-      this.#refs[abs & (this.#refs.length - 1)]++;
-      if (abs > maxRef) maxRef = abs;
-      if (abs >= this.#known) blocking = true;
-    };
+    // Per-section state lives in fields (no closures on this hot path).
+    this.#sectionStream = streamId;
+    this.#sectionRefs = [];
+    this.#sectionMaxRef = -1;
+    this.#sectionBlocking = false;
+    this.#sectionBudget = undefined;
     const drainIndex = useTable ? this.#drainIndex() : 0;
 
     for (let i = 0; i < fields.length; i++) {
       const name = fields[i][0];
       const value = fields[i][1];
-      const sn = STATIC_BY_NAME.get(name);
+      const info = this.#info(name);
+      const sn = info.static;
       const sIndex = sn?.values.get(value);
       if (sIndex !== undefined) {
         writeInt(lines, 0xc0, 6, sIndex);
         continue;
       }
-      const never = this.#neverIndex.has(name);
-      let dn = this.#byName.get(name);
+      const never = info.never;
+      let dn = info.dyn;
       if (useTable && !never) {
         const size = name.length + value.length + ENTRY_OVERHEAD;
         const m = dn?.values.get(value);
         let target = -1;
         if (m !== undefined) {
-          if (m >= drainIndex && usable(m)) {
+          if (m >= drainIndex && this.#usable(m)) {
             target = m;
-          } else if (canBlock() && this.#canInsert(size)) {
+          } else if (this.#canBlock() && this.#canInsert(size)) {
             writeDuplicate(this.#out, t.insertCount - 1 - m);
             target = this.#add(name, value);
           } else if (m < this.#known) {
             target = m;
           }
-        } else if (size <= (t.capacity * 3) >> 2 && this.#canInsert(size)) {
+        } else if (
+          size <= (t.capacity * 3) >> 2 && (!info.repeat || this.#repeated(name, value)) &&
+          this.#canInsert(size)
+        ) {
           const inserted = this.#insert(name, value);
-          dn = this.#byName.get(name);
-          if (canBlock()) target = inserted;
+          dn = info.dyn;
+          if (this.#canBlock()) target = inserted;
         }
         if (target >= 0) {
-          ref(target);
+          this.#ref(target);
           if (target < base) writeInt(lines, 0x80, 6, base - 1 - target);
           else writeInt(lines, 0x10, 4, target - base);
           continue;
@@ -289,9 +343,9 @@ export class QpackEncoder {
       // Literal field line.
       if (sn !== undefined) {
         writeInt(lines, never ? 0x70 : 0x50, 4, sn.index);
-      } else if (dn !== undefined && dn.abs >= drainIndex && usable(dn.abs)) {
+      } else if (dn !== undefined && dn.abs >= drainIndex && this.#usable(dn.abs)) {
         const abs = dn.abs;
-        ref(abs);
+        this.#ref(abs);
         if (abs < base) writeInt(lines, never ? 0x60 : 0x40, 4, base - 1 - abs);
         else writeInt(lines, never ? 0x08 : 0x00, 3, abs - base);
       } else {
@@ -300,7 +354,8 @@ export class QpackEncoder {
       writeString(lines, 0, 7, value, this.#huffman);
     }
 
-    const ric = maxRef + 1;
+    const ric = this.#sectionMaxRef + 1;
+    const refs = this.#sectionRefs;
     if (refs.length > 0) {
       const list = this.#sections.get(streamId);
       const section = { requiredInsertCount: ric, refs };
@@ -308,19 +363,40 @@ export class QpackEncoder {
       else this.#sections.set(streamId, [section]);
     }
     // Prefix: Required Insert Count (8-bit prefix), then sign + Delta Base (7-bit prefix).
-    const out = new ByteWriter(lines.length + 12);
+    const prefix = this.#prefix;
+    prefix.reset();
     if (ric === 0) {
-      out.byte(0);
-      out.byte(0);
+      prefix.byte(0);
+      prefix.byte(0);
     } else {
-      writeInt(out, 0, 8, (ric % (2 * this.#maxEntries)) + 1);
-      if (base >= ric) writeInt(out, 0x00, 7, base - ric);
-      else writeInt(out, 0x80, 7, ric - base - 1);
+      writeInt(prefix, 0, 8, (ric % (2 * this.#maxEntries)) + 1);
+      if (base >= ric) writeInt(prefix, 0x00, 7, base - ric);
+      else writeInt(prefix, 0x80, 7, ric - base - 1);
     }
-    out.ensure(lines.length);
-    out.buf.set(lines.buf.subarray(0, lines.length), out.length);
-    out.length += lines.length;
-    return out.buf.subarray(0, out.length);
+    const out = new Uint8Array(prefix.length + lines.length);
+    out.set(prefix.buf.subarray(0, prefix.length));
+    out.set(lines.buf.subarray(0, lines.length), prefix.length);
+    return out;
+  }
+
+  /** Whether the section being encoded may block: it already does, or the budget allows it. */
+  #canBlock(): boolean {
+    if (this.#sectionBlocking) return true;
+    this.#sectionBudget ??= this.#streamBlocked(this.#sectionStream) || this.blockedStreams < this.#peerMaxBlocked;
+    return this.#sectionBudget;
+  }
+
+  /** Whether the section being encoded may reference `abs`. */
+  #usable(abs: number): boolean {
+    return abs < this.#known || this.#canBlock();
+  }
+
+  /** Records a reference from the section being encoded. */
+  #ref(abs: number): void {
+    this.#sectionRefs.push(abs);
+    this.#refs[abs & (this.#refs.length - 1)]++;
+    if (abs > this.#sectionMaxRef) this.#sectionMaxRef = abs;
+    if (abs >= this.#known) this.#sectionBlocking = true;
   }
 
   /** Whether `streamId` already has an outstanding section that may block. */
@@ -362,7 +438,7 @@ export class QpackEncoder {
     if (sn !== undefined) {
       writeInsertNameRef(this.#out, true, sn.index, value, this.#huffman);
     } else {
-      const dn = this.#byName.get(name);
+      const dn = this.#names.get(name)?.dyn;
       if (dn !== undefined) {
         writeInsertNameRef(this.#out, false, this.#table.insertCount - 1 - dn.abs, value, this.#huffman);
       } else {
@@ -379,24 +455,45 @@ export class QpackEncoder {
     while (t.size + size > t.capacity) this.#evictOldest();
     if (t.length >= this.#refs.length) this.#growRefs();
     const abs = t.insert(name, value);
-    const e = this.#byName.get(name);
+    const info = this.#info(name);
+    const e = info.dyn;
     if (e) {
       e.abs = abs;
       e.values.set(value, abs);
     } else {
-      this.#byName.set(name, { abs, values: new Map([[value, abs]]) });
+      info.dyn = { abs, values: new Map([[value, abs]]) };
     }
     return abs;
+  }
+
+  /** Returns the lookup record of `name`, creating it on first use. */
+  #info(name: string): NameInfo {
+    let info = this.#names.get(name);
+    if (info === undefined) {
+      if (this.#names.size >= 4096) {
+        // Many distinct names: forget those without table entries.
+        for (const [n, i] of this.#names) if (i.dyn === undefined) this.#names.delete(n);
+      }
+      info = {
+        static: STATIC_BY_NAME.get(name),
+        never: this.#neverIndex.has(name),
+        repeat: this.#indexOnRepeat.has(name),
+        dyn: undefined,
+      };
+      this.#names.set(name, info);
+    }
+    return info;
   }
 
   #evictOldest(): void {
     const t = this.#table;
     const abs = t.dropped;
     const name = t.name(abs);
-    const e = this.#byName.get(name);
+    const info = this.#names.get(name);
+    const e = info?.dyn;
     if (e) {
       if (e.abs === abs) {
-        this.#byName.delete(name);
+        info!.dyn = undefined;
       } else if (e.values.get(t.value(abs)) === abs) {
         e.values.delete(t.value(abs));
       }
