@@ -4,7 +4,7 @@ import { decodeMessage, messageToAddresses } from "../../src/dns/message.ts";
 import { FakeIpStore, FakeIpTransport, FileFakeIpStorage } from "../../src/dns/transports/fakeip.ts";
 import { HostsTransport } from "../../src/dns/transports/hosts.ts";
 import { HttpsTransport } from "../../src/dns/transports/https.ts";
-import { LocalTransport, parseResolvConf } from "../../src/dns/transports/local.ts";
+import { LocalTransport, nameList, parseResolvConf } from "../../src/dns/transports/local.ts";
 import { RcodeTransport } from "../../src/dns/transports/rcode.ts";
 import { TcpTransport } from "../../src/dns/transports/tcp.ts";
 import { TlsTransport } from "../../src/dns/transports/tls.ts";
@@ -150,26 +150,54 @@ Deno.test("HostsTransport answers predefined names and hosts-file names, NXDOMAI
   }
 });
 
-Deno.test("parseResolvConf reads nameservers and options", () => {
+Deno.test("parseResolvConf and nameList follow Go's resolver", () => {
   const c = parseResolvConf(
-    "# x\nnameserver 127.0.0.1\nnameserver fe80::1%eth0\noptions timeout:1 attempts:3\n",
+    "# x\nnameserver 127.0.0.1\nnameserver fe80::1%eth0\nnameserver 10.0.0.3\nnameserver 10.0.0.4\n" +
+      "search corp.test lab.test\noptions timeout:1 attempts:3 ndots:2 rotate use-vc\n",
   );
-  assertEquals(c.nameservers, ["127.0.0.1", "fe80::1"]);
-  assertEquals(c.timeoutMs, 1000);
-  assertEquals(c.attempts, 3);
-  assertEquals(parseResolvConf("").nameservers, ["127.0.0.1"]);
+  assertEquals(c.nameservers, ["127.0.0.1", "fe80::1", "10.0.0.3"], "at most three");
+  assertEquals([c.timeoutMs, c.attempts, c.ndots, c.rotate, c.useTcp], [1000, 3, 2, true, true]);
+  assertEquals(c.search, ["corp.test.", "lab.test."]);
+  assertEquals(nameList(c, "host"), ["host.corp.test.", "host.lab.test.", "host."]);
+  assertEquals(nameList(c, "a.b.c"), ["a.b.c.", "a.b.c.corp.test.", "a.b.c.lab.test."]);
+  assertEquals(nameList(c, "rooted.test."), ["rooted.test."]);
+  assertEquals(nameList(c, "hidden.onion."), []);
+  assertEquals(nameList(c, "hidden.onion"), ["hidden.onion.corp.test.", "hidden.onion.lab.test."]);
+  const d = parseResolvConf("", ["home.test."]);
+  assertEquals([d.nameservers, d.search, d.ndots, d.attempts], [["127.0.0.1", "::1"], ["home.test."], 1, 2]);
+  assertEquals(parseResolvConf("domain one.test\n").search, ["one.test."]);
 });
 
 Deno.test({
-  name: "LocalTransport forwards to the resolv.conf nameserver (dnsmasq on 127.83.0.1:53)",
+  name: "LocalTransport answers from the hosts file, then the resolv.conf server with its search list",
   ignore: !HAVE_DNSMASQ || Deno.uid() !== 0,
   async fn() {
     const peer = await startDnsmasq([], "127.83.0.1", 53);
     const dir = await Deno.makeTempDir();
     try {
-      await Deno.writeTextFile(`${dir}/resolv.conf`, "nameserver 127.83.0.1\noptions timeout:1 attempts:1\n");
-      const local = new LocalTransport({ tag: "local", resolvConfPath: `${dir}/resolv.conf` });
+      await Deno.writeTextFile(
+        `${dir}/resolv.conf`,
+        "nameserver 127.83.0.1\nsearch x.test\noptions timeout:1 attempts:1\n",
+      );
+      await Deno.writeTextFile(`${dir}/hosts`, "10.1.1.1 hosted.test\n");
+      const local = new LocalTransport({
+        tag: "local",
+        resolvConfPath: `${dir}/resolv.conf`,
+        hostsPath: `${dir}/hosts`,
+      });
       assertEquals(answerOf(await local.exchange(buildQuery("x.test", TYPE.A))).addrs, ["10.99.9.9"]);
+      assertEquals(answerOf(await local.exchange(buildQuery("hosted.test", TYPE.A))).addrs, ["10.1.1.1"]);
+      const searched = answerOf(await local.exchange(buildQuery("short", TYPE.A)));
+      assertEquals(searched.addrs, ["10.99.9.9"], "short → short.x.test via the search list");
+      await Deno.writeTextFile(`${dir}/resolv2.conf`, "nameserver 127.83.0.1\ndomain invalid.test\n");
+      const plain = new LocalTransport({
+        tag: "local",
+        resolvConfPath: `${dir}/resolv2.conf`,
+        hostsPath: `${dir}/hosts`,
+      });
+      assertEquals(answerOf(await plain.exchange(buildQuery("nope.test", TYPE.A))).rcode, RCODE.NXDOMAIN);
+      const txt = answerOf(await local.exchange(buildQuery("big.test", TYPE.TXT)));
+      assertEquals(txt.m.answers.length, 12, "single-request path, TC retried over TCP");
     } finally {
       await peer.close();
       await Deno.remove(dir, { recursive: true });
