@@ -51,8 +51,10 @@ const EINTR = 4;
 
 /** Options of {@linkcode UdpBatchSocket.bind}. */
 export interface UdpBatchOptions {
-  /** Datagrams per recvmmsg/sendmmsg call (default 64). */
+  /** Receive slots: datagrams (or GRO buffers) per recvmmsg call (default 16). */
   batch?: number;
+  /** Send slots: datagrams queued before a sendmmsg is forced (default 64). */
+  txBatch?: number;
   /** Largest datagram received or sent, bytes (default 2048; longer ones are truncated on receive). */
   slotSize?: number;
   /** SO_RCVBUF / SO_SNDBUF in bytes (default 4 MiB; forced past rmem_max when privileged). */
@@ -219,6 +221,18 @@ export const udpBatchStats = {
   busyMs: 0,
 };
 
+/** This thread's started sockets by local port (to find a same-thread destination). */
+const started = new Map<number, UdpBatchSocket>();
+/** Sockets to drain after the current poller callback. */
+const chain: UdpBatchSocket[] = [];
+const noChain = Deno.env.get("NOCHAIN") === "1";
+
+/** Drains the chained sockets (bounded, so one busy pair cannot starve the poller). */
+function runChain(): void {
+  for (let i = 0; i < 64 && chain.length > 0; i++) UdpBatchSocket.drainChained(chain.shift()!);
+  for (const s of chain.splice(0)) UdpBatchSocket.drainChained(s);
+}
+
 /** Called per received datagram; `data` and `from` are views valid only during the call. */
 export type OnDatagram = (data: Uint8Array, from: Uint8Array) => void;
 
@@ -235,6 +249,7 @@ export class UdpBatchSocket {
   /** Datagrams sent. */
   sent = 0;
   readonly #batch: number;
+  readonly #txBatch: number;
   readonly #slotSize: number;
   readonly #maxBatches: number;
   readonly #rx: Slots;
@@ -254,17 +269,18 @@ export class UdpBatchSocket {
     this.family = family;
     this.port = port;
     this.#batch = o.batch;
+    this.#txBatch = o.txBatch;
     this.#slotSize = o.slotSize;
     this.#maxBatches = o.maxBatchesPerWake;
     this.#offload = o.offload;
     this.#rx = o.offload ? new Slots(o.batch, GRO_SLOT, CMSG_INT_SPACE) : new Slots(o.batch, o.slotSize);
     this.#rxSlotSize = o.offload ? GRO_SLOT : o.slotSize;
-    this.#tx = new Slots(o.batch, o.slotSize);
-    this.#txLens = new Uint32Array(o.batch);
+    this.#tx = new Slots(o.txBatch, o.slotSize);
+    this.#txLens = new Uint32Array(o.txBatch);
     if (o.offload) {
-      this.#gsoHdrs = new Uint8Array(o.batch * MMSGHDR);
-      this.#gsoCtrl = new Uint8Array(o.batch * CMSG_INT_SPACE);
-      this.#gsoCount = new Uint32Array(o.batch);
+      this.#gsoHdrs = new Uint8Array(o.txBatch * MMSGHDR);
+      this.#gsoCtrl = new Uint8Array(o.txBatch * CMSG_INT_SPACE);
+      this.#gsoCount = new Uint32Array(o.txBatch);
     }
   }
 
@@ -277,6 +293,7 @@ export class UdpBatchSocket {
   static bind(hostname: string, port: number, options: UdpBatchOptions = {}): UdpBatchSocket {
     const o: Required<UdpBatchOptions> = {
       batch: options.batch ?? 16,
+      txBatch: options.txBatch ?? 64,
       slotSize: options.slotSize ?? 2048,
       bufferBytes: options.bufferBytes ?? 4 << 20,
       maxBatchesPerWake: options.maxBatchesPerWake ?? 1,
@@ -312,7 +329,38 @@ export class UdpBatchSocket {
    */
   start(onDatagram: OnDatagram, onBatchEnd: () => void = () => {}): void {
     if (this.#reg || this.#closed) return;
-    this.#reg = getPoller().register(this.fd, C.POLLIN, () => this.#drain(onDatagram, onBatchEnd));
+    this.#onDatagram = onDatagram;
+    this.#onBatchEnd = onBatchEnd;
+    started.set(this.port, this);
+    this.#reg = getPoller().register(this.fd, C.POLLIN, () => {
+      this.#drain(onDatagram, onBatchEnd);
+      if (!noChain) runChain();
+    });
+  }
+
+  #onDatagram: OnDatagram = () => {};
+  #onBatchEnd: () => void = () => {};
+  /** Waiting in {@linkcode chain}. */
+  #chained = false;
+  /** Port of the last destination and the started socket of this thread bound to it, if any. */
+  #lastDestPort = -1;
+  #lastDest: UdpBatchSocket | null = null;
+
+  /**
+   * Queues `s` to be drained right after the current poller callback: it is one of this thread's
+   * own sockets and was just sent to, so it has data now, and waiting for the next poll round
+   * trip would only add latency.
+   */
+  static #chainIn(s: UdpBatchSocket): void {
+    if (s.#chained || s.#closed || !s.#reg) return;
+    s.#chained = true;
+    chain.push(s);
+  }
+
+  /** Drains a chained socket (see {@linkcode runChain}). */
+  static drainChained(s: UdpBatchSocket): void {
+    s.#chained = false;
+    if (!s.#closed) s.#drain(s.#onDatagram, s.#onBatchEnd);
   }
 
   /** Receives what is queued now (up to the per-wake limit); returns the datagram count. */
@@ -365,7 +413,7 @@ export class UdpBatchSocket {
 
   /** The next send slot (`slotSize` bytes); write the datagram into it, then {@linkcode commit}. */
   reserve(): Uint8Array {
-    if (this.#txCount === this.#batch) this.flush();
+    if (this.#txCount === this.#txBatch) this.flush();
     return this.#tx.data[this.#txCount];
   }
 
@@ -380,7 +428,12 @@ export class UdpBatchSocket {
     this.#tx.iovView.setBigUint64(i * 16 + 8, BigInt(length), true);
     this.#txLens[i] = length;
     this.#txCount++;
-    if (this.#txCount === this.#batch) this.flush();
+    const port = (to[2] << 8) | to[3];
+    if (port !== this.#lastDestPort) {
+      this.#lastDestPort = port;
+      this.#lastDest = started.get(port) ?? null;
+    }
+    if (this.#txCount === this.#txBatch) this.flush();
   }
 
   /** Copies `data` into a slot and queues it. */
@@ -414,6 +467,8 @@ export class UdpBatchSocket {
         this.sent += d;
         udpBatchStats.sent += d;
         off += n;
+        const dest = this.#lastDest;
+        if (dest && dest !== this && started.get(this.#lastDestPort) === dest) UdpBatchSocket.#chainIn(dest);
         continue;
       }
       const e = errno();
@@ -477,6 +532,7 @@ export class UdpBatchSocket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (started.get(this.port) === this) started.delete(this.port);
     this.#reg?.close();
     libc().close(this.fd);
   }

@@ -30,12 +30,18 @@ export function setRandomSource(s: RandomSource | null): void {
 export function fillRandom(buf: Uint8Array): void {
   if (source) return source(buf);
   if (buf.length > POOL_SIZE / 4) return cryptoSource(buf);
-  if (poolOffset + buf.length > POOL_SIZE) {
+  const n = buf.length;
+  if (poolOffset + n > POOL_SIZE) {
     cryptoSource(pool);
     poolOffset = 0;
   }
-  buf.set(pool.subarray(poolOffset, poolOffset + buf.length));
-  poolOffset += buf.length;
+  if (n <= 128) {
+    // Per-packet sizes (prefix padding, transport padding): a loop beats allocating a view.
+    for (let i = 0; i < n; i++) buf[i] = pool[poolOffset + i];
+  } else {
+    buf.set(pool.subarray(poolOffset, poolOffset + n));
+  }
+  poolOffset += n;
 }
 
 /** Returns `n` fresh random bytes. */
@@ -48,6 +54,11 @@ export function randomBytes(n: number): Uint8Array {
 const u32buf = new Uint8Array(4);
 /** A uniform random uint32. */
 export function randomUint32(): number {
+  if (!source && poolOffset + 4 <= POOL_SIZE) {
+    const o = poolOffset;
+    poolOffset += 4;
+    return (pool[o] | (pool[o + 1] << 8) | (pool[o + 2] << 16) | (pool[o + 3] << 24)) >>> 0;
+  }
   fillRandom(u32buf);
   return (u32buf[0] | (u32buf[1] << 8) | (u32buf[2] << 16) | (u32buf[3] << 24)) >>> 0;
 }

@@ -73,7 +73,7 @@ export class ClientTunnel {
     const target = parseAddr(cfg.proxyAddr);
     const [addr] = await systemResolve(target.host);
     const remote = { hostname: addr.address, port: target.port };
-    const outer = openShimSocket(addr.family === 6 ? "::" : "0.0.0.0", 0);
+    const outer = openShimSocket(addr.family === 6 ? "::" : "0.0.0.0", 0, { batch: 64 });
     const t = new ClientTunnel(outer, remote, cfg, counters);
     try {
       await t.#handshake(signal);

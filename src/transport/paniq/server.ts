@@ -116,7 +116,7 @@ export class PaniqServer {
     }
     let sock: ShimSocket;
     try {
-      sock = openShimSocket(opts.hostname, opts.port);
+      sock = openShimSocket(opts.hostname, opts.port, { batch: 64 });
     } catch (e) {
       endpoint.close();
       throw e;

@@ -104,7 +104,7 @@ function listen(m: {
   try {
     const cfg = resolveServer(m.profile, m.key);
     const counters = newEnvelopeCounters();
-    const sock = openShimSocket(m.hostname, m.port);
+    const sock = openShimSocket(m.hostname, m.port, { batch: 64 });
     const server = new ServerTunnel(
       sock,
       { hostname: m.hostname, port: m.port },
