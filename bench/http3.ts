@@ -32,6 +32,7 @@ if (!NGTCP2_CLIENT || !NGTCP2_SERVER) {
   Deno.exit(1);
 }
 
+const load = Deno.loadavg()[0];
 const certs = await testCerts();
 const dir = await Deno.makeTempDir({ prefix: "sy-h3-bench-" });
 await writeTestFile(`${dir}/big.bin`, SIZE);
@@ -96,7 +97,8 @@ const section = `<!-- http3:start -->
 ## HTTP/3 over Deno QUIC (issue #7)
 
 \`deno run -A --unstable-net bench/http3.ts ${runs}\`, ${date}, ${SIZE / 1048576} MiB file per download, ${runs} runs
-each (alternating), loopback, 2 vCPU shared by client and server. Each download opens a new connection; the ngtcp2 client
+each (alternating), loopback, 2 vCPU shared by client and server (1-minute load average ${load.toFixed(1)} at the start:
+other work on the machine makes single runs vary widely). Each download opens a new connection; the ngtcp2 client
 figures include its process start. Peer: Debian ngtcp2 0.12.1 / nghttp3 0.8.0 (\`gtlsclient -q\`, \`gtlsserver -q\`).
 
 | download | MB/s (median) | runs | ratio | target |

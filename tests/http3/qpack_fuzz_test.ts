@@ -205,3 +205,22 @@ Deno.test("QpackEncoder only raises H3Error on random decoder-stream bytes", () 
     { numRuns: 10000 },
   );
 });
+
+Deno.test("QpackEncoder inserts volatile fields (:path, date, …) only once a value repeats", () => {
+  const enc = new QpackEncoder();
+  enc.setPeerSettings({ maxTableCapacity: 4096, maxBlockedStreams: 100 });
+  const dec = new QpackDecoder({ maxTableCapacity: 4096, maxBlockedStreams: 100 });
+  const send = (id: number, path: string) => {
+    const section = enc.encodeFieldSection(id, [[":path", path], ["x-stable", "v"]]);
+    dec.feedEncoderStream(enc.takeEncoderStreamBytes());
+    assertEquals(dec.decodeFieldSection(id, section), [[":path", path], ["x-stable", "v"]]);
+    enc.feedDecoderStream(dec.takeDecoderStreamBytes());
+  };
+  send(0, "/a");
+  assertEquals(enc.table.insertCount, 1); // x-stable only
+  send(4, "/b");
+  assertEquals(enc.table.insertCount, 1);
+  send(8, "/a"); // seen before: now worth a table entry
+  assertEquals(enc.table.insertCount, 2);
+  assertEquals([enc.table.name(1), enc.table.value(1)], [":path", "/a"]);
+});
