@@ -166,6 +166,8 @@ function createTransport(
         method: o.method,
         headers: o.headers,
         tls,
+        resolver: lookupServer(),
+        dialer: o.detour ? ctx.dialer?.(o.detour) : undefined,
       });
     }
     case "dhcp":

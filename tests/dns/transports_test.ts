@@ -87,20 +87,32 @@ Deno.test({
       assertEquals(answerOf(await tls.exchange(buildQuery("u.test", TYPE.AAAA))).addrs, ["fd00::88"]);
       await tls.close();
 
-      for (const method of ["POST", "GET"]) {
+      for (
+        const [method, tls] of [
+          ["POST", { caCerts: [cert.caPem] }],
+          ["GET", { caCerts: [cert.caPem] }],
+          ["POST", { serverName: "dns.test", caCerts: [cert.caPem] }],
+          ["GET", { serverName: "wrong.name", insecure: true }],
+        ] as const
+      ) {
         const doh = new HttpsTransport({
           tag: "doh",
           server: "127.0.0.1",
           serverPort: peer.ports.https,
           method,
-          tls: { caCerts: [cert.caPem] },
+          tls: { ...tls, caCerts: "caCerts" in tls ? [...tls.caCerts] : undefined },
         });
         const q = buildQuery("multi.test", TYPE.A);
         const raw = await doh.exchange(q);
         assertEquals((raw[0] << 8) | raw[1], (q[0] << 8) | q[1], "ID restored after DoH's ID 0");
         assertEquals(answerOf(raw).addrs.sort(), ["10.1.0.1", "10.1.0.2"]);
+        // A second query shares the HTTP/2 connection.
+        assertEquals(answerOf(await doh.exchange(buildQuery("u.test", TYPE.AAAA))).addrs, ["fd00::88"]);
         await doh.close();
       }
+      const badCa = new HttpsTransport({ tag: "doh", server: "127.0.0.1", serverPort: peer.ports.https });
+      await assertRejects(() => badCa.exchange(buildQuery("u.test", TYPE.A)), Error);
+      await badCa.close();
 
       // Wrong trust anchor: the handshake fails.
       const untrusted = new TlsTransport({
