@@ -11,6 +11,7 @@ import { z } from "zod";
 import { ConfigError } from "../../common/errors.ts";
 import type { Logger } from "../../common/log.ts";
 import { duration } from "../../config/common.ts";
+import { toConfigError } from "../../config/issues.ts";
 import type { RuleSetMatcher, RuleSetMatchMode } from "../../dns/rule/items.ts";
 import type { MatchContext } from "../rule/item.ts";
 import { CompiledRuleSet } from "./match.ts";
@@ -220,4 +221,42 @@ export class RuleSet implements RuleSetMatcher {
     this.#watcher?.close();
     return Promise.resolve();
   }
+}
+
+/**
+ * Validates `route.rule_set[]`, creates every rule-set and starts them concurrently. Close
+ * them with {@linkcode closeRuleSets}.
+ *
+ * @throws {ConfigError} If an entry is invalid or a tag repeats (the message names the path)
+ * @throws {Error} If a rule-set cannot be loaded
+ */
+export async function startRuleSets(
+  list: readonly unknown[],
+  ctx: RuleSetContext = {},
+): Promise<Map<string, RuleSet>> {
+  const sets = new Map<string, RuleSet>();
+  list.forEach((raw, i) => {
+    const parsed = ruleSetOptionsSchema.safeParse(raw);
+    if (!parsed.success) throw toConfigError(parsed.error, `route.rule_set[${i}]`);
+    if (sets.has(parsed.data.tag)) {
+      throw new ConfigError(`route.rule_set[${i}].tag`, `duplicate rule-set tag "${parsed.data.tag}"`);
+    }
+    sets.set(parsed.data.tag, new RuleSet(parsed.data, ctx));
+  });
+  try {
+    await Promise.all([...sets.values()].map((s) =>
+      s.start().catch((e) => {
+        throw new Error(`Cannot load rule-set "${s.tag}": ${(e as Error).message}`, { cause: e });
+      })
+    ));
+  } catch (e) {
+    await closeRuleSets(sets);
+    throw e;
+  }
+  return sets;
+}
+
+/** Closes rule-sets started by {@linkcode startRuleSets}. */
+export async function closeRuleSets(sets: Map<string, RuleSet>): Promise<void> {
+  await Promise.all([...sets.values()].map((s) => s.close()));
 }

@@ -81,3 +81,26 @@ Deno.test("remote rule-set downloads, caches on disk, and starts from the cache 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("startRuleSets validates entries, rejects duplicate tags and starts every set", async () => {
+  const { startRuleSets, closeRuleSets } = await import("../../../src/route/rule_set/provider.ts");
+  const { ConfigError } = await import("../../../src/common/errors.ts");
+  const sets = await startRuleSets([
+    { tag: "a", type: "inline", rules: [{ domain: "a.test" }] },
+    { tag: "b", rules: [{ domain_suffix: "b.test" }] },
+  ]);
+  assert(sets.get("a")!.match(ctx("a.test")));
+  assert(sets.get("b")!.match(ctx("x.b.test")));
+  await closeRuleSets(sets);
+  await assertRejects(
+    () => startRuleSets([{ tag: "a" }, { tag: "a" }]),
+    ConfigError,
+    "route.rule_set[1].tag",
+  );
+  await assertRejects(() => startRuleSets([{ tag: "x", type: "local" }]), ConfigError, "route.rule_set[0]");
+  await assertRejects(
+    () => startRuleSets([{ tag: "x", type: "local", path: "/nonexistent/x.json" }]),
+    Error,
+    'rule-set "x"',
+  );
+});
