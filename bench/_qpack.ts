@@ -65,4 +65,3 @@ export function qpackRate(fields: [string, string][], vary: number, n: number): 
   for (let i = 0; i < n; i++) once(i);
   return n / ((performance.now() - t0) / 1000);
 }
-

@@ -19,7 +19,13 @@ import { fileHandler } from "../src/http3/file_server.ts";
 import { serveH3 } from "../src/http3/server.ts";
 import { qpackRate, REQUEST, RESPONSE } from "./_qpack.ts";
 import { testCerts } from "../tests/http3/_certs.ts";
-import { NGTCP2_CLIENT, NGTCP2_SERVER, runNgtcp2Client, startNgtcp2Server, writeTestFile } from "../tests/http3/_ngtcp2.ts";
+import {
+  NGTCP2_CLIENT,
+  NGTCP2_SERVER,
+  runNgtcp2Client,
+  startNgtcp2Server,
+  writeTestFile,
+} from "../tests/http3/_ngtcp2.ts";
 
 const runs = Number(Deno.args.find((a) => /^\d+$/.test(a)) ?? 3);
 const write = !Deno.args.includes("--no-write");
@@ -28,7 +34,9 @@ const MB = (bytes: number, s: number) => bytes / s / 1e6;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 if (!NGTCP2_CLIENT || !NGTCP2_SERVER) {
-  console.error("bench/http3.ts needs gtlsclient and gtlsserver: apt-get install ngtcp2-client ngtcp2-server");
+  console.error(
+    "bench/http3.ts needs gtlsclient and gtlsserver: apt-get install ngtcp2-client ngtcp2-server",
+  );
   Deno.exit(1);
 }
 
@@ -96,21 +104,31 @@ const date = new Date().toISOString().slice(0, 10);
 const section = `<!-- http3:start -->
 ## HTTP/3 over Deno QUIC (issue #7)
 
-\`deno run -A --unstable-net bench/http3.ts ${runs}\`, ${date}, ${SIZE / 1048576} MiB file per download, ${runs} runs
-each (alternating), loopback, 2 vCPU shared by client and server (1-minute load average ${load.toFixed(1)} at the start:
+\`deno run -A --unstable-net bench/http3.ts ${runs}\`, ${date}, ${
+  SIZE / 1048576
+} MiB file per download, ${runs} runs
+each (alternating), loopback, 2 vCPU shared by client and server (1-minute load average ${
+  load.toFixed(1)
+} at the start:
 other work on the machine makes single runs vary widely). Each download opens a new connection; the ngtcp2 client
 figures include its process start. Peer: Debian ngtcp2 0.12.1 / nghttp3 0.8.0 (\`gtlsclient -q\`, \`gtlsserver -q\`).
 
 | download | MB/s (median) | runs | ratio | target |
 |---|---|---|---|---|
-| Switchyard client ← ngtcp2 server | ${syNg.toFixed(0)} | ${fmt(rows.syFromNg)} | ${(syNg / ngNg).toFixed(2)}× of ngtcp2←ngtcp2 | ≥ 1.0× |
+| Switchyard client ← ngtcp2 server | ${syNg.toFixed(0)} | ${fmt(rows.syFromNg)} | ${
+  (syNg / ngNg).toFixed(2)
+}× of ngtcp2←ngtcp2 | ≥ 1.0× |
 | ngtcp2 client ← ngtcp2 server | ${ngNg.toFixed(0)} | ${fmt(rows.ngFromNg)} | 1.00× | |
-| ngtcp2 client ← Switchyard server | ${ngSy.toFixed(0)} | ${fmt(rows.ngFromSy)} | ${(ngSy / ngNg).toFixed(2)}× of ngtcp2←ngtcp2 | ≥ 0.8× |
+| ngtcp2 client ← Switchyard server | ${ngSy.toFixed(0)} | ${fmt(rows.ngFromSy)} | ${
+  (ngSy / ngNg).toFixed(2)
+}× of ngtcp2←ngtcp2 | ≥ 0.8× |
 
 QPACK encode + decode on one core (dynamic table 4096 bytes, instructions and acknowledgments exchanged after every
 block, one field changing per block): request set of ${REQUEST.length} fields **${
   (median(qpackReq) / 1000).toFixed(0)
-}k blocks/s** (runs: ${qpackReq.map((x) => (x / 1000).toFixed(0) + "k").join(", ")}), response set of ${RESPONSE.length} fields
+}k blocks/s** (runs: ${
+  qpackReq.map((x) => (x / 1000).toFixed(0) + "k").join(", ")
+}), response set of ${RESPONSE.length} fields
 **${(median(qpackRes) / 1000).toFixed(0)}k blocks/s** (runs: ${
   qpackRes.map((x) => (x / 1000).toFixed(0) + "k").join(", ")
 }); target ≥ 200k.

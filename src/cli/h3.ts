@@ -63,7 +63,14 @@ async function rerunInsecure(host: string): Promise<number> {
     );
   }
   const child = new Deno.Command(exe, {
-    args: ["run", "-A", "--unstable-net", `--unsafely-ignore-certificate-errors=${host}`, Deno.mainModule, ...Deno.args],
+    args: [
+      "run",
+      "-A",
+      "--unstable-net",
+      `--unsafely-ignore-certificate-errors=${host}`,
+      Deno.mainModule,
+      ...Deno.args,
+    ],
     env: { [INSECURE_ENV]: "1" },
     stdin: "inherit",
     stdout: "inherit",
@@ -73,7 +80,10 @@ async function rerunInsecure(host: string): Promise<number> {
   const dec = new TextDecoder();
   const enc = new TextEncoder();
   for await (const chunk of child.stderr) {
-    const text = dec.decode(chunk, { stream: true }).replace(/^.*DANGER: TLS certificate validation is disabled.*\n?/m, "");
+    const text = dec.decode(chunk, { stream: true }).replace(
+      /^.*DANGER: TLS certificate validation is disabled.*\n?/m,
+      "",
+    );
     if (text) await Deno.stderr.write(enc.encode(text));
   }
   return (await child.status).code;
@@ -86,7 +96,9 @@ async function get(url: string, o: GetOptions): Promise<void> {
   } catch {
     throw new UsageError(`Invalid URL "${url}"`);
   }
-  if (target.protocol !== "https:") throw new UsageError(`Cannot fetch "${url}" over HTTP/3: only https: URLs`);
+  if (target.protocol !== "https:") {
+    throw new UsageError(`Cannot fetch "${url}" over HTTP/3: only https: URLs`);
+  }
   if (o.insecure && Deno.env.get(INSECURE_ENV) !== "1") {
     Deno.exitCode = await rerunInsecure(target.hostname.replace(/^\[(.*)\]$/, "$1"));
     return;
@@ -108,7 +120,9 @@ async function get(url: string, o: GetOptions): Promise<void> {
       res = await client.fetch(target, {
         method,
         headers,
-        ...(o.data !== undefined ? { body: o.data.startsWith("@") ? await Deno.readFile(o.data.slice(1)) : o.data } : {}),
+        ...(o.data !== undefined
+          ? { body: o.data.startsWith("@") ? await Deno.readFile(o.data.slice(1)) : o.data }
+          : {}),
         ...(signal ? { signal } : {}),
       });
     } catch (e) {
@@ -117,9 +131,12 @@ async function get(url: string, o: GetOptions): Promise<void> {
       }
       throw e;
     }
-    const head = [`HTTP/3 ${res.status}`, ...[...res.headers].map(([k, v]) => `${k}: ${v}`)].join("\r\n") + "\r\n\r\n";
+    const head = [`HTTP/3 ${res.status}`, ...[...res.headers].map(([k, v]) => `${k}: ${v}`)].join("\r\n") +
+      "\r\n\r\n";
     if (o.verbose) err(head.trimEnd().split("\r\n").map((l) => `< ${l}`).join("\n"));
-    const out = o.output ? await Deno.open(o.output, { write: true, create: true, truncate: true }) : Deno.stdout;
+    const out = o.output
+      ? await Deno.open(o.output, { write: true, create: true, truncate: true })
+      : Deno.stdout;
     let bytes = 0;
     try {
       if (o.include) await out.write(enc.encode(head));
@@ -173,7 +190,9 @@ async function serve(dir: string, o: { cert: string; key: string; listen: string
     signal: ac.signal,
   }, handler);
   const a = server.addr;
-  log.info(`serving ${dir} over HTTP/3 on ${a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname}:${a.port}`);
+  log.info(
+    `serving ${dir} over HTTP/3 on ${a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname}:${a.port}`,
+  );
   await server.finished;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
@@ -208,6 +227,8 @@ export function registerH3(program: Command): void {
     .requiredOption("--key <file>", "private key (PEM)")
     .option("--listen <host:port>", "UDP address to listen on", "0.0.0.0:4433")
     .option("--log-level <level>", "log level", "info")
-    .action((dir: string, o: { cert: string; key: string; listen: string; logLevel: string }) => serve(dir, o));
+    .action((dir: string, o: { cert: string; key: string; listen: string; logLevel: string }) =>
+      serve(dir, o)
+    );
   for (const cmd of h3.commands) cmd.exitOverride().showHelpAfterError();
 }

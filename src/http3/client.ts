@@ -139,19 +139,21 @@ class ClientConnection {
     if (options.caCerts) connectOptions.caCerts = options.caCerts;
     if (options.endpoint) connectOptions.endpoint = options.endpoint;
     if (options.serverCertificateHashes) {
-      (connectOptions as unknown as Record<string, unknown>).serverCertificateHashes = options.serverCertificateHashes;
+      (connectOptions as unknown as Record<string, unknown>).serverCertificateHashes =
+        options.serverCertificateHashes;
     }
     const quic = await Deno.connectQuic(connectOptions);
-    let conn: ClientConnection | undefined;
+    // The session's callbacks reach the connection object once it exists.
+    const ref: { conn?: ClientConnection } = {};
     const maxPushes = options.maxPushes ?? 0;
     const session = await H3Session.start(quic, "client", {
       ...options,
       ...(maxPushes > 0 ? { maxPushId: maxPushes - 1 } : {}),
-      onGoaway: (id) => conn?.onGoaway(id),
-      onPushStream: (pushId, src, streamId) => conn?.onPushStream(pushId, src, streamId),
+      onGoaway: (id) => ref.conn?.onGoaway(id),
+      onPushStream: (pushId, src, streamId) => ref.conn?.onPushStream(pushId, src, streamId),
     });
-    conn = new ClientConnection(session, options);
-    session.closed.then(() => conn!.#onClosed());
+    const conn = ref.conn = new ClientConnection(session, options);
+    session.closed.then(() => conn.#onClosed());
     return conn;
   }
 
@@ -219,7 +221,9 @@ class ClientConnection {
       req.signal.throwIfAborted();
       const stream = await this.session.conn.createBidirectionalStream({ waitUntilAvailable: true });
       streamId = Number(stream.writable.id);
-      src = new StreamSource(stream.readable, { maxFramePayload: this.session.localSettings.maxFieldSectionSize * 2 });
+      src = new StreamSource(stream.readable, {
+        maxFramePayload: this.session.localSettings.maxFieldSectionSize * 2,
+      });
       writer = stream.writable.getWriter();
       const failed = deferred<never>();
       failed.promise.catch(() => {});
@@ -287,13 +291,17 @@ class ClientConnection {
     if (options.protocol !== undefined) {
       const settings = await this.session.peerSettings;
       if (!settings.enableConnectProtocol) {
-        throw new TypeError(`Cannot open a "${options.protocol}" tunnel: the server does not support extended CONNECT`);
+        throw new TypeError(
+          `Cannot open a "${options.protocol}" tunnel: the server does not support extended CONNECT`,
+        );
       }
     }
     this.#begin();
     const stream = await this.session.conn.createBidirectionalStream({ waitUntilAvailable: true });
     const streamId = Number(stream.writable.id);
-    const src = new StreamSource(stream.readable, { maxFramePayload: this.session.localSettings.maxFieldSectionSize * 2 });
+    const src = new StreamSource(stream.readable, {
+      maxFramePayload: this.session.localSettings.maxFieldSectionSize * 2,
+    });
     const writer = stream.writable.getWriter();
     let done = false;
     const end = () => {
@@ -313,7 +321,13 @@ class ClientConnection {
       );
       await writer.write(this.session.encodeHeaders(streamId, fields));
       const head = await this.#readHead(streamId, src);
-      const readable = incomingBody({ session: this.session, streamId, source: src, onEnd: end, onError: end });
+      const readable = incomingBody({
+        session: this.session,
+        streamId,
+        source: src,
+        onEnd: end,
+        onError: end,
+      });
       const writable = new WritableStream<Uint8Array>({
         write: (chunk) => writeData(writer, chunk),
         close: () => writer.close(),
@@ -358,7 +372,9 @@ class ClientConnection {
     }
     const head = parseRequestFields(await this.session.decodeHeaders(streamId, fieldSection));
     if (this.#pushes.has(pushId)) return; // the same push promised on another request stream
-    const url = `${head.scheme ?? base.protocol.slice(0, -1)}://${head.authority ?? base.host}${head.path ?? "/"}`;
+    const url = `${head.scheme ?? base.protocol.slice(0, -1)}://${head.authority ?? base.host}${
+      head.path ?? "/"
+    }`;
     const request = new Request(url, { method: head.method, headers: head.headers });
     const response = deferred<Response>();
     response.promise.catch(() => {});
@@ -432,7 +448,9 @@ export class H3Client {
     if (this.#closed) throw new TypeError("Cannot fetch: the H3Client is closed");
     const req = new Request(input, init);
     const url = new URL(req.url);
-    if (url.protocol !== "https:") throw new TypeError(`Cannot fetch "${url.href}" over HTTP/3: only https: URLs`);
+    if (url.protocol !== "https:") {
+      throw new TypeError(`Cannot fetch "${url.href}" over HTTP/3: only https: URLs`);
+    }
     for (let attempt = 0;; attempt++) {
       const conn = await abortable(this.#connection(url), req.signal);
       try {
@@ -459,9 +477,10 @@ export class H3Client {
     const p = ClientConnection.connect(url, this.#options);
     this.#conns.set(key, p);
     p.then((c) => this.#ready.set(p, c), () => {});
-    p.then((c) => c.session.closed.then(() => {
-      if (this.#conns.get(key) === p) this.#conns.delete(key);
-    }), () => {
+    p.then((c) =>
+      c.session.closed.then(() => {
+        if (this.#conns.get(key) === p) this.#conns.delete(key);
+      }), () => {
       if (this.#conns.get(key) === p) this.#conns.delete(key);
     });
     return await p;

@@ -32,7 +32,12 @@ export type ControlEvent =
   | { kind: "cancel-push"; id: number };
 
 /** Frames that only belong on the control stream. */
-const CONTROL_ONLY: ReadonlySet<number> = new Set([FRAME.SETTINGS, FRAME.GOAWAY, FRAME.MAX_PUSH_ID, FRAME.CANCEL_PUSH]);
+const CONTROL_ONLY: ReadonlySet<number> = new Set([
+  FRAME.SETTINGS,
+  FRAME.GOAWAY,
+  FRAME.MAX_PUSH_ID,
+  FRAME.CANCEL_PUSH,
+]);
 
 /** HTTP/3 connection rules for one endpoint. */
 export class H3ConnectionState {
@@ -96,7 +101,9 @@ export class H3ConnectionState {
     if (pushId > this.maxPushId) {
       throw connectionError(H3_ERROR.ID_ERROR, `push ID ${pushId} exceeds MAX_PUSH_ID ${this.maxPushId}`);
     }
-    if (this.#pushStreams.has(pushId)) throw connectionError(H3_ERROR.ID_ERROR, `push ID ${pushId} used twice`);
+    if (this.#pushStreams.has(pushId)) {
+      throw connectionError(H3_ERROR.ID_ERROR, `push ID ${pushId} used twice`);
+    }
     this.#pushStreams.add(pushId);
   }
 
@@ -139,7 +146,10 @@ export class H3ConnectionState {
       case FRAME.GOAWAY: {
         const id = parseVarintPayload(type, payload);
         if (this.role === "client" && id % 4 !== 0) {
-          throw connectionError(H3_ERROR.ID_ERROR, `GOAWAY stream ID ${id} is not a client bidirectional stream`);
+          throw connectionError(
+            H3_ERROR.ID_ERROR,
+            `GOAWAY stream ID ${id} is not a client bidirectional stream`,
+          );
         }
         if (this.goawayReceived !== undefined && id > this.goawayReceived) {
           throw connectionError(H3_ERROR.ID_ERROR, `GOAWAY ID grew from ${this.goawayReceived} to ${id}`);
@@ -158,7 +168,10 @@ export class H3ConnectionState {
       case FRAME.CANCEL_PUSH: {
         const id = parseVarintPayload(type, payload);
         if (id > this.maxPushId) {
-          throw connectionError(H3_ERROR.ID_ERROR, `CANCEL_PUSH for push ID ${id} above MAX_PUSH_ID ${this.maxPushId}`);
+          throw connectionError(
+            H3_ERROR.ID_ERROR,
+            `CANCEL_PUSH for push ID ${id} above MAX_PUSH_ID ${this.maxPushId}`,
+          );
         }
         return { kind: "cancel-push", id };
       }
@@ -177,7 +190,10 @@ export class H3ConnectionState {
       throw connectionError(H3_ERROR.FRAME_UNEXPECTED, `${frameName(type)} on a request stream`);
     }
     if (type === FRAME.PUSH_PROMISE && (this.role === "server" || onPushStream)) {
-      throw connectionError(H3_ERROR.FRAME_UNEXPECTED, `PUSH_PROMISE received by a ${onPushStream ? "push stream" : "server"}`);
+      throw connectionError(
+        H3_ERROR.FRAME_UNEXPECTED,
+        `PUSH_PROMISE received by a ${onPushStream ? "push stream" : "server"}`,
+      );
     }
   }
 

@@ -73,7 +73,10 @@ function fileStream(file: Deno.FsFile, chunkSize: number): ReadableStream<Uint8A
 }
 
 /** Returns a handler serving the files under `root`. */
-export function fileHandler(root: string, options: FileHandlerOptions = {}): (req: Request) => Promise<Response> {
+export function fileHandler(
+  root: string,
+  options: FileHandlerOptions = {},
+): (req: Request) => Promise<Response> {
   const rootReal = Deno.realPathSync(root);
   const chunkSize = options.chunkSize ?? 262144;
   const done = (req: Request, path: string, res: Response, size: number) => {
@@ -89,7 +92,12 @@ export function fileHandler(root: string, options: FileHandlerOptions = {}): (re
       return done(req, url.pathname, new Response("Bad request\n", { status: 400 }), 0);
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
-      return done(req, path, new Response("Method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } }), 0);
+      return done(
+        req,
+        path,
+        new Response("Method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } }),
+        0,
+      );
     }
     if (path.includes("\0") || path.split("/").includes("..")) {
       return done(req, path, new Response("Bad request\n", { status: 400 }), 0);

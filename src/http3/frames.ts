@@ -290,7 +290,10 @@ export class FrameReader {
       this.#state = length > 0 ? State.Data : State.Header;
     } else if (BUFFERED.has(type)) {
       if (length > this.#maxPayload) {
-        throw connectionError(H3_ERROR.EXCESSIVE_LOAD, `${frameName(type)} of ${length} bytes exceeds ${this.#maxPayload}`);
+        throw connectionError(
+          H3_ERROR.EXCESSIVE_LOAD,
+          `${frameName(type)} of ${length} bytes exceeds ${this.#maxPayload}`,
+        );
       }
       this.#parts = [];
       this.#partsLen = 0;

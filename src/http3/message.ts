@@ -113,7 +113,10 @@ export function parseRequestFields(fields: readonly Field[], enableConnectProtoc
   let i = 0;
   for (; i < fields.length && fields[i][0].charCodeAt(0) === 0x3a; i++) {
     const [name, value] = fields[i];
-    if (name !== ":method" && name !== ":scheme" && name !== ":authority" && name !== ":path" && name !== ":protocol") {
+    if (
+      name !== ":method" && name !== ":scheme" && name !== ":authority" && name !== ":path" &&
+      name !== ":protocol"
+    ) {
       throw malformed(`unknown pseudo-header "${name}" in a request`);
     }
     if (pseudo.has(name)) throw malformed(`duplicate "${name}"`);

@@ -58,7 +58,10 @@ export function incomingBody(o: IncomingBodyOptions): ReadableStream<Uint8Array>
           const ev = await o.source.nextFrame();
           if (ev === null) {
             if (o.contentLength !== undefined && received !== o.contentLength && !o.discard) {
-              throw streamError(H3_ERROR.MESSAGE_ERROR, `content-length ${o.contentLength} but ${received} bytes received`);
+              throw streamError(
+                H3_ERROR.MESSAGE_ERROR,
+                `content-length ${o.contentLength} but ${received} bytes received`,
+              );
             }
             finished = true;
             controller.close();
@@ -103,7 +106,10 @@ export const MAX_DATA_FRAME = 1 << 20;
  * Writes `chunk` as DATA frames (one per up to {@linkcode MAX_DATA_FRAME} bytes), copying header
  * and payload into one buffer so each frame is a single stream write.
  */
-export async function writeData(writer: WritableStreamDefaultWriter<Uint8Array>, chunk: Uint8Array): Promise<void> {
+export async function writeData(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  chunk: Uint8Array,
+): Promise<void> {
   for (let at = 0; at < chunk.length; at += MAX_DATA_FRAME) {
     const part = chunk.subarray(at, Math.min(chunk.length, at + MAX_DATA_FRAME));
     const hl = 1 + varintLength(part.length);

@@ -18,7 +18,13 @@
 import { getLogger } from "../common/log.ts";
 import { connectionError, H3_ERROR, H3Error, streamError } from "./errors.ts";
 import { encodePushPromiseFrame, FRAME } from "./frames.ts";
-import { parseRequestFields, type RequestHead, requestFields, responseFields, responseHasNoBody } from "./message.ts";
+import {
+  parseRequestFields,
+  requestFields,
+  type RequestHead,
+  responseFields,
+  responseHasNoBody,
+} from "./message.ts";
 import { incomingBody, writeBody, writeData } from "./message_io.ts";
 import { concat, H3Session, type H3SessionOptions } from "./session.ts";
 import { StreamSource } from "./stream_source.ts";
@@ -175,7 +181,10 @@ class ServerConnection {
  * @throws {Deno.errors.AddrInUse} If the port is taken.
  */
 export function serveH3(options: ServeH3Options, handler: H3Handler): H3Server {
-  const endpoint = new Deno.QuicEndpoint({ hostname: options.hostname ?? "0.0.0.0", port: options.port ?? 443 });
+  const endpoint = new Deno.QuicEndpoint({
+    hostname: options.hostname ?? "0.0.0.0",
+    port: options.port ?? 443,
+  });
   const listener = endpoint.listen({
     cert: options.cert,
     key: options.key,
@@ -299,7 +308,9 @@ async function handleRequest(
   handler: H3Handler,
 ): Promise<void> {
   const session = conn.session;
-  const src = new StreamSource(bidi.readable, { maxFramePayload: session.localSettings.maxFieldSectionSize * 2 });
+  const src = new StreamSource(bidi.readable, {
+    maxFramePayload: session.localSettings.maxFieldSectionSize * 2,
+  });
   const writer = bidi.writable.getWriter();
   let headersDone = false;
   let responded = false;
@@ -310,7 +321,9 @@ async function handleRequest(
     let head: RequestHead | undefined;
     while (!head) {
       const ev = await src.nextFrame();
-      if (ev === null) throw streamError(H3_ERROR.REQUEST_INCOMPLETE, "stream ended before the request headers");
+      if (ev === null) {
+        throw streamError(H3_ERROR.REQUEST_INCOMPLETE, "stream ended before the request headers");
+      }
       if (ev.kind === "header") {
         session.state.onRequestFrameHeader(ev.type);
         if (ev.type === FRAME.DATA) throw connectionError(H3_ERROR.FRAME_UNEXPECTED, "DATA before HEADERS");
@@ -426,7 +439,13 @@ async function push(
   const pushId = conn.nextPushId();
   if (pushId < 0) return false;
   const session = conn.session;
-  const fields = requestFields("GET", "https", url.host, url.pathname + url.search, new Headers(init?.headers));
+  const fields = requestFields(
+    "GET",
+    "https",
+    url.host,
+    url.pathname + url.search,
+    new Headers(init?.headers),
+  );
   const section = session.encodeSection(streamId, fields);
   writer.write(encodePushPromiseFrame(pushId, section)).catch(() => {});
   conn.track((async () => {

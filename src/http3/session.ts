@@ -105,7 +105,12 @@ export class H3Session {
     });
     // Settle `closed` when QUIC does, whichever side closed.
     conn.closed.then(
-      (info) => this.#onConnectionClosed(info.closeCode === 0 || info.closeCode === H3_ERROR.NO_ERROR ? undefined : new H3Error(info.closeCode, "connection", `connection closed: ${info.reason || "no reason"}`)),
+      (info) =>
+        this.#onConnectionClosed(
+          info.closeCode === 0 || info.closeCode === H3_ERROR.NO_ERROR
+            ? undefined
+            : new H3Error(info.closeCode, "connection", `connection closed: ${info.reason || "no reason"}`),
+        ),
       (e) => this.#onConnectionClosed(e instanceof Error ? e : new Error(String(e))),
     );
     this.#peerSettings.promise.catch(() => {});
@@ -162,7 +167,10 @@ export class H3Session {
       try {
         const g = await this.conn.createUnidirectionalStream();
         const w = g.getWriter();
-        this.#send(w, concat([varintBytes(greaseType(Math.floor(Math.random() * 100))), new Uint8Array([0x67])]));
+        this.#send(
+          w,
+          concat([varintBytes(greaseType(Math.floor(Math.random() * 100))), new Uint8Array([0x67])]),
+        );
         w.close().catch(() => {});
       } catch {
         // Stream limit reached: grease is optional.
@@ -198,7 +206,9 @@ export class H3Session {
   /** Encodes a field section (for HEADERS or PUSH_PROMISE) and flushes encoder instructions. */
   encodeSection(streamId: number, fields: Field[]): Uint8Array {
     const section = this.encoder.encodeFieldSection(streamId, fields);
-    if (this.encoder.hasEncoderStreamBytes) this.#send(this.#encoderStream, this.encoder.takeEncoderStreamBytes());
+    if (this.encoder.hasEncoderStreamBytes) {
+      this.#send(this.#encoderStream, this.encoder.takeEncoderStreamBytes());
+    }
     return section;
   }
 

@@ -58,7 +58,9 @@ export function parseSettings(pairs: readonly (readonly [number, number])[]): H3
     return v === 1;
   };
   for (const [id, v] of pairs) {
-    if (seen.has(id)) throw connectionError(H3_ERROR.SETTINGS_ERROR, `setting 0x${id.toString(16)} sent twice`);
+    if (seen.has(id)) {
+      throw connectionError(H3_ERROR.SETTINGS_ERROR, `setting 0x${id.toString(16)} sent twice`);
+    }
     seen.add(id);
     if (RESERVED_H2_SETTINGS.has(id)) {
       throw connectionError(H3_ERROR.SETTINGS_ERROR, `reserved HTTP/2 setting 0x${id.toString(16)} received`);

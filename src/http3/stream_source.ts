@@ -73,7 +73,9 @@ export class StreamSource {
       if (ev) return ev;
       const chunk = await this.readChunk();
       if (chunk === null) {
-        if (!frames.atFrameBoundary) throw connectionError(H3_ERROR.FRAME_ERROR, "stream ended inside a frame");
+        if (!frames.atFrameBoundary) {
+          throw connectionError(H3_ERROR.FRAME_ERROR, "stream ended inside a frame");
+        }
         return null;
       }
       frames.push(chunk);

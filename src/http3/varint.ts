@@ -100,11 +100,14 @@ export function decodeVarint(buf: Uint8Array, offset: number, end = buf.length):
       value = ((first & 0x3f) << 8) | buf[offset + 1];
       break;
     case 4:
-      value = ((first & 0x3f) * 0x1000000) + ((buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]);
+      value = ((first & 0x3f) * 0x1000000) +
+        ((buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]);
       break;
     default: {
-      const hi = ((first & 0x3f) * 0x1000000) + ((buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]);
-      const lo = (buf[offset + 4] * 0x1000000) + ((buf[offset + 5] << 16) | (buf[offset + 6] << 8) | buf[offset + 7]);
+      const hi = ((first & 0x3f) * 0x1000000) +
+        ((buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]);
+      const lo = (buf[offset + 4] * 0x1000000) +
+        ((buf[offset + 5] << 16) | (buf[offset + 6] << 8) | buf[offset + 7]);
       value = hi * TWO_POW_32 + lo;
     }
   }

@@ -15,7 +15,7 @@ import { createH3Transport, H3Transport } from "../../src/dns/transports/h3.ts";
 import { createQuicTransport, QuicTransport } from "../../src/dns/transports/quic.ts";
 import { H3Client } from "../../src/http3/client.ts";
 import { testCerts } from "../http3/_certs.ts";
-import { freeUdpPort } from "../http3/_ngtcp2.ts";
+import { freeUdpPort } from "../_util/mod.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const certs = await testCerts();

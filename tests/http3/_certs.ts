@@ -25,7 +25,19 @@ export function testCerts(): Promise<TestCerts> {
   return cached ??= (async () => {
     const dir = await Deno.makeTempDir({ prefix: "sy-h3-certs-" });
     const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-    await run(["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "30", "-subj", "/CN=Switchyard Test CA"], dir);
+    await run([
+      "req",
+      "-x509",
+      ...ec,
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+      "-days",
+      "30",
+      "-subj",
+      "/CN=Switchyard Test CA",
+    ], dir);
     await run(["req", ...ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=localhost"], dir);
     await Deno.writeTextFile(
       `${dir}/ext.cnf`,

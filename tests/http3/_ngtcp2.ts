@@ -1,8 +1,12 @@
 /**
  * ngtcp2's example HTTP/3 peers (Debian `ngtcp2-client`/`ngtcp2-server`: `gtlsclient`,
- * `gtlsserver`, built on nghttp3) as interop partners. Tests that need them are skipped when
- * they are not installed; `SY_NGTCP2_CLIENT` / `SY_NGTCP2_SERVER` override the paths.
+ * `gtlsserver`, built on nghttp3) as interop partners. Missing peers skip their tests with a
+ * printed reason, or fail under CI (which installs them); `SY_NGTCP2_CLIENT` /
+ * `SY_NGTCP2_SERVER` override the paths.
  */
+import { freeUdpPort } from "../_util/mod.ts";
+
+export { freeUdpPort };
 
 function find(candidates: string[]): string | undefined {
   for (const c of candidates) {
@@ -16,16 +20,23 @@ function find(candidates: string[]): string | undefined {
 }
 
 /** Path of `gtlsserver`, if installed. */
-export const NGTCP2_SERVER = Deno.env.get("SY_NGTCP2_SERVER") ?? find(["/usr/sbin/gtlsserver", "/usr/bin/gtlsserver"]);
+export const NGTCP2_SERVER = Deno.env.get("SY_NGTCP2_SERVER") ??
+  find(["/usr/sbin/gtlsserver", "/usr/bin/gtlsserver"]);
 /** Path of `gtlsclient`, if installed. */
-export const NGTCP2_CLIENT = Deno.env.get("SY_NGTCP2_CLIENT") ?? find(["/usr/bin/gtlsclient", "/usr/sbin/gtlsclient"]);
+export const NGTCP2_CLIENT = Deno.env.get("SY_NGTCP2_CLIENT") ??
+  find(["/usr/bin/gtlsclient", "/usr/sbin/gtlsclient"]);
 
-/** Returns a UDP port that was free a moment ago on 127.0.0.1. */
-export function freeUdpPort(): number {
-  const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (sock.addr as Deno.NetAddr).port;
-  sock.close();
-  return port;
+/**
+ * Whether `path` (one of the two above) is usable: a missing peer is a failure under CI, which
+ * installs it, and a printed skip elsewhere.
+ *
+ * @throws {Error} In CI when the peer is missing
+ */
+export function havePeer(path: string | undefined, name: string, pkg: string): boolean {
+  if (path) return true;
+  if (Deno.env.get("CI")) throw new Error(`${name} is missing: CI must install the Debian package "${pkg}"`);
+  console.log(`SKIP: ${name} not installed (apt-get install ${pkg})`);
+  return false;
 }
 
 /** A running `gtlsserver`. */

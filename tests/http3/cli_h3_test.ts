@@ -1,6 +1,6 @@
 // `switchyard h3 get` and `switchyard h3 serve` as a user runs them: separate processes, files on
 // disk, exit codes.
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../_util/assert.ts";
 import { testCerts } from "./_certs.ts";
 import { freeUdpPort } from "./_ngtcp2.ts";
 import { serveH3 } from "../../src/http3/server.ts";
@@ -51,7 +51,21 @@ Deno.test({
     await Deno.writeFile(`${dir}/www/blob.bin`, blob);
     const port = freeUdpPort();
     const server = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--unstable-net", MAIN, "h3", "serve", `${dir}/www`, "--cert", certs.certFile, "--key", certs.keyFile, "--listen", `127.0.0.1:${port}`],
+      args: [
+        "run",
+        "-A",
+        "--unstable-net",
+        MAIN,
+        "h3",
+        "serve",
+        `${dir}/www`,
+        "--cert",
+        certs.certFile,
+        "--key",
+        certs.keyFile,
+        "--listen",
+        `127.0.0.1:${port}`,
+      ],
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -108,10 +122,27 @@ Deno.test({
   name: "h3 get sends -H headers, -X and -d bodies",
   ...opts,
   fn: async () => {
-    const server = serveH3({ hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem }, async (req) =>
-      new Response(`${req.method} ${req.headers.get("x-one")} ${req.headers.get("x-two")} ${await req.text()}`));
+    const server = serveH3(
+      { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem },
+      async (req) =>
+        new Response(
+          `${req.method} ${req.headers.get("x-one")} ${req.headers.get("x-two")} ${await req.text()}`,
+        ),
+    );
     const url = `https://localhost:${server.addr.port}/`;
-    const r = await cli(["h3", "get", "--cacert", certs.caFile, "-H", "x-one: 1", "-H", "X-Two: two", "-d", "payload", url]);
+    const r = await cli([
+      "h3",
+      "get",
+      "--cacert",
+      certs.caFile,
+      "-H",
+      "x-one: 1",
+      "-H",
+      "X-Two: two",
+      "-d",
+      "payload",
+      url,
+    ]);
     assertEquals(r.stdout, "POST 1 two payload");
     const put = await cli(["h3", "get", "--cacert", certs.caFile, "-X", "PUT", "-d", "x", url]);
     assertEquals(put.stdout, "PUT null null x");
@@ -128,7 +159,17 @@ Deno.test({
   name: "h3 serve rejects a missing directory and missing --cert",
   ...opts,
   fn: async () => {
-    const r = await cli(["h3", "serve", "/definitely/not/here", "--cert", certs.certFile, "--key", certs.keyFile, "--listen", "127.0.0.1:0"]);
+    const r = await cli([
+      "h3",
+      "serve",
+      "/definitely/not/here",
+      "--cert",
+      certs.certFile,
+      "--key",
+      certs.keyFile,
+      "--listen",
+      "127.0.0.1:0",
+    ]);
     assertEquals(r.code, 1);
     assert(r.stderr.includes("does not exist"), r.stderr);
     const r2 = await cli(["h3", "serve", "."]);

@@ -1,7 +1,7 @@
 // Switchyard's HTTP/3 client against its own server: bodies both ways, trailers, a hono app,
 // server push, extended CONNECT, graceful GOAWAY shutdown, limits and aborts.
 import { Hono } from "hono";
-import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { assert, assertEquals, assertRejects } from "../_util/assert.ts";
 import { testCerts } from "./_certs.ts";
 import { H3Client, h3fetch, responseTrailers } from "../../src/http3/client.ts";
 import { serveH3, type ServeH3Options, withTrailers } from "../../src/http3/server.ts";
@@ -10,7 +10,10 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 const certs = await testCerts();
 
 function serve(handler: Parameters<typeof serveH3>[1], extra: Partial<ServeH3Options> = {}) {
-  const server = serveH3({ hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem, ...extra }, handler);
+  const server = serveH3(
+    { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem, ...extra },
+    handler,
+  );
   const client = new H3Client({ caCerts: [certs.caPem], maxPushes: 4, ...extra.qpack ? {} : {} });
   const url = `https://localhost:${server.addr.port}`;
   return {
@@ -54,7 +57,10 @@ Deno.test({
         c.close();
       },
     });
-    const r2 = await t.client.fetch(`${t.url}/echo`, { method: "PUT", body: streamed, duplex: "half" } as RequestInit);
+    const r2 = await t.client.fetch(
+      `${t.url}/echo`,
+      { method: "PUT", body: streamed, duplex: "half" } as RequestInit,
+    );
     assertEquals((await r2.arrayBuffer()).byteLength, 10000);
   },
 });
@@ -71,7 +77,10 @@ Deno.test({
     await using t = serve((req) => app.fetch(req));
     const r1 = await t.client.fetch(`${t.url}/hello/h3`, { headers: { "user-agent": "sy" } });
     assertEquals(await r1.json(), { hello: "h3", ua: "sy" });
-    const r2 = await t.client.fetch(`${t.url}/form`, { method: "POST", body: new URLSearchParams({ a: "1 2" }) });
+    const r2 = await t.client.fetch(`${t.url}/form`, {
+      method: "POST",
+      body: new URLSearchParams({ a: "1 2" }),
+    });
     assertEquals(await r2.text(), "got 1 2");
     const r3 = await t.client.fetch(`${t.url}/hello/x`, { method: "HEAD" });
     assertEquals([r3.status, r3.body], [200, null]);
@@ -88,14 +97,22 @@ Deno.test({
   fn: async () => {
     const pushed: Promise<[string, string]>[] = [];
     const accepted: boolean[] = [];
-    const server = serveH3({ hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem }, async (req, info) => {
-      if (new URL(req.url).pathname === "/page") {
-        accepted.push(await info.push("/style.css", new Response("body{}", { headers: { "content-type": "text/css" } })));
-        accepted.push(await info.push("/app.js", new Response("run()")));
-        accepted.push(await info.push("/third.js", new Response("over the limit")));
-      }
-      return new Response("<html>");
-    });
+    const server = serveH3(
+      { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem },
+      async (req, info) => {
+        if (new URL(req.url).pathname === "/page") {
+          accepted.push(
+            await info.push(
+              "/style.css",
+              new Response("body{}", { headers: { "content-type": "text/css" } }),
+            ),
+          );
+          accepted.push(await info.push("/app.js", new Response("run()")));
+          accepted.push(await info.push("/third.js", new Response("over the limit")));
+        }
+        return new Response("<html>");
+      },
+    );
     const client = new H3Client({
       caCerts: [certs.caPem],
       maxPushes: 2,
@@ -109,10 +126,13 @@ Deno.test({
     // A client that allows no pushes gets none.
     const plain = new H3Client({ caCerts: [certs.caPem] });
     let pushesRefused = 0;
-    const s2 = serveH3({ hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem }, async (_req, info) => {
-      if (!await info.push("/x", new Response("x"))) pushesRefused++;
-      return new Response("ok");
-    });
+    const s2 = serveH3(
+      { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem },
+      async (_req, info) => {
+        if (!await info.push("/x", new Response("x"))) pushesRefused++;
+        return new Response("ok");
+      },
+    );
     assertEquals(await (await plain.fetch(`https://localhost:${s2.addr.port}/`)).text(), "ok");
     assertEquals(pushesRefused, 1);
     await Promise.all([client.close(), plain.close()]);
@@ -147,8 +167,14 @@ Deno.test({
     const bad = await client.connect(`https://localhost:${server.addr.port}/other`, { protocol: "echo" });
     assertEquals(bad.status, 400);
     // Without SETTINGS_ENABLE_CONNECT_PROTOCOL the client refuses to try.
-    const s2 = serveH3({ hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem }, () => new Response(""));
-    await assertRejects(() => client.connect(`https://localhost:${s2.addr.port}/t`, { protocol: "echo" }), TypeError);
+    const s2 = serveH3(
+      { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem },
+      () => new Response(""),
+    );
+    await assertRejects(
+      () => client.connect(`https://localhost:${s2.addr.port}/t`, { protocol: "echo" }),
+      TypeError,
+    );
     await client.close();
     await Promise.all([server.shutdown(), s2.shutdown()]);
   },
@@ -160,10 +186,13 @@ Deno.test({
   fn: async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => release = r);
-    const server = serveH3({ hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem }, async (req) => {
-      if (new URL(req.url).pathname === "/slow") await gate;
-      return new Response("done");
-    });
+    const server = serveH3(
+      { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem },
+      async (req) => {
+        if (new URL(req.url).pathname === "/slow") await gate;
+        return new Response("done");
+      },
+    );
     const client = new H3Client({ caCerts: [certs.caPem] });
     const url = `https://localhost:${server.addr.port}`;
     assertEquals(await (await client.fetch(`${url}/fast`)).text(), "done");
@@ -211,7 +240,10 @@ Deno.test({
   name: "h3fetch() uses a shared client and rejects non-https URLs",
   ...opts,
   fn: async () => {
-    const server = serveH3({ hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem }, () => new Response("hi"));
+    const server = serveH3(
+      { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem },
+      () => new Response("hi"),
+    );
     const client = new H3Client({ caCerts: [certs.caPem] });
     const res = await h3fetch(`https://localhost:${server.addr.port}/`, { client });
     assertEquals(await res.text(), "hi");

@@ -1,7 +1,7 @@
 // HTTP/3 frame codec vectors (RFC 9114 §7, RFC 9000 §16 and Appendix A.1) and FrameReader
 // behaviour on arbitrary chunking, unknown and reserved types, and malformed payloads.
 import fc from "fast-check";
-import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { assert, assertEquals, assertThrows } from "../_util/assert.ts";
 import {
   encodeFrame,
   encodePushPromiseFrame,
@@ -172,14 +172,26 @@ Deno.test("FrameReader rejects an oversized buffered frame with H3_EXCESSIVE_LOA
 Deno.test("frame payload parsers reject malformed payloads with H3_FRAME_ERROR", () => {
   assertEquals(assertThrows(() => parseSettingsPayload(hex("0150")), H3Error).code, H3_ERROR.FRAME_ERROR);
   assertEquals(assertThrows(() => parseSettingsPayload(hex("01")), H3Error).code, H3_ERROR.FRAME_ERROR);
-  assertEquals(assertThrows(() => parseVarintPayload(FRAME.GOAWAY, hex("0400")), H3Error).code, H3_ERROR.FRAME_ERROR);
-  assertEquals(assertThrows(() => parseVarintPayload(FRAME.MAX_PUSH_ID, hex("")), H3Error).code, H3_ERROR.FRAME_ERROR);
-  assertEquals(assertThrows(() => parseVarintPayload(FRAME.CANCEL_PUSH, hex("40")), H3Error).code, H3_ERROR.FRAME_ERROR);
+  assertEquals(
+    assertThrows(() => parseVarintPayload(FRAME.GOAWAY, hex("0400")), H3Error).code,
+    H3_ERROR.FRAME_ERROR,
+  );
+  assertEquals(
+    assertThrows(() => parseVarintPayload(FRAME.MAX_PUSH_ID, hex("")), H3Error).code,
+    H3_ERROR.FRAME_ERROR,
+  );
+  assertEquals(
+    assertThrows(() => parseVarintPayload(FRAME.CANCEL_PUSH, hex("40")), H3Error).code,
+    H3_ERROR.FRAME_ERROR,
+  );
   assertEquals(assertThrows(() => parsePushPromisePayload(hex("")), H3Error).code, H3_ERROR.FRAME_ERROR);
 });
 
 Deno.test("parseSettings() applies defaults, ignores unknown ids and rejects bad ones", () => {
-  const s = parseSettings([[SETTING.QPACK_MAX_TABLE_CAPACITY, 4096], [0x21, 5], [SETTING.ENABLE_CONNECT_PROTOCOL, 1]]);
+  const s = parseSettings([[SETTING.QPACK_MAX_TABLE_CAPACITY, 4096], [0x21, 5], [
+    SETTING.ENABLE_CONNECT_PROTOCOL,
+    1,
+  ]]);
   assertEquals(s.qpackMaxTableCapacity, 4096);
   assertEquals(s.qpackBlockedStreams, 0);
   assertEquals(s.maxFieldSectionSize, Infinity);
@@ -190,9 +202,19 @@ Deno.test("parseSettings() applies defaults, ignores unknown ids and rejects bad
   assertEquals(code([[SETTING.ENABLE_CONNECT_PROTOCOL, 2]]), H3_ERROR.SETTINGS_ERROR);
   assertEquals(code([[SETTING.H3_DATAGRAM, 5]]), H3_ERROR.SETTINGS_ERROR);
   // What we send parses back to itself.
-  const mine = { qpackMaxTableCapacity: 4096, qpackBlockedStreams: 100, maxFieldSectionSize: 65536, enableConnectProtocol: true };
+  const mine = {
+    qpackMaxTableCapacity: 4096,
+    qpackBlockedStreams: 100,
+    maxFieldSectionSize: 65536,
+    enableConnectProtocol: true,
+  };
   const back = parseSettings(parseSettingsPayload(encodeSettingsFrame(settingsPairs(mine)).subarray(2)));
-  assertEquals([back.qpackMaxTableCapacity, back.qpackBlockedStreams, back.maxFieldSectionSize, back.enableConnectProtocol], [
+  assertEquals([
+    back.qpackMaxTableCapacity,
+    back.qpackBlockedStreams,
+    back.maxFieldSectionSize,
+    back.enableConnectProtocol,
+  ], [
     4096,
     100,
     65536,
@@ -208,7 +230,9 @@ Deno.test("FrameReader only raises H3Error on random bytes", () => {
         for (const c of chunks) {
           r.push(c);
           for (let ev = r.next(); ev; ev = r.next()) {
-            if (ev.kind === "frame" && ev.type === FRAME.SETTINGS) parseSettings(parseSettingsPayload(ev.payload));
+            if (ev.kind === "frame" && ev.type === FRAME.SETTINGS) {
+              parseSettings(parseSettingsPayload(ev.payload));
+            }
             if (ev.kind === "frame" && ev.type === FRAME.GOAWAY) parseVarintPayload(ev.type, ev.payload);
           }
         }

@@ -1,10 +1,17 @@
 // RFC 9114 §8 error paths over real Deno QUIC: a hand-rolled peer sends malformed frames, frames
 // on the wrong stream, missing or duplicate critical streams, bad QPACK, and checks the
 // CONNECTION_CLOSE code Switchyard's server (and client) answers with.
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../_util/assert.ts";
 import { testCerts } from "./_certs.ts";
 import { H3_ERROR } from "../../src/http3/errors.ts";
-import { encodeFrame, encodePushPromiseFrame, encodeSettingsFrame, encodeVarintFrame, FRAME, greaseType } from "../../src/http3/frames.ts";
+import {
+  encodeFrame,
+  encodePushPromiseFrame,
+  encodeSettingsFrame,
+  encodeVarintFrame,
+  FRAME,
+  greaseType,
+} from "../../src/http3/frames.ts";
 import { QpackEncoder } from "../../src/http3/qpack/encoder.ts";
 import { serveH3 } from "../../src/http3/server.ts";
 import { H3Client } from "../../src/http3/client.ts";
@@ -46,7 +53,9 @@ async function serverCloseCode(script: (conn: Deno.QuicConn) => Promise<void>): 
     await script(conn);
     const info = await Promise.race([
       conn.closed,
-      new Promise<never>((_, rej) => setTimeout(() => rej(new Error("server did not close the connection")), 5000)),
+      new Promise<never>((_, rej) =>
+        setTimeout(() => rej(new Error("server did not close the connection")), 5000)
+      ),
     ]);
     return info.closeCode;
   } finally {
@@ -57,7 +66,11 @@ async function serverCloseCode(script: (conn: Deno.QuicConn) => Promise<void>): 
   }
 }
 
-async function send(conn: Deno.QuicConn, bytes: Uint8Array, fin = false): Promise<WritableStreamDefaultWriter<Uint8Array>> {
+async function send(
+  conn: Deno.QuicConn,
+  bytes: Uint8Array,
+  fin = false,
+): Promise<WritableStreamDefaultWriter<Uint8Array>> {
   const w = (await conn.createUnidirectionalStream()).getWriter();
   await w.write(bytes);
   if (fin) await w.close();
@@ -165,13 +178,19 @@ const cases: [string, number, (c: Deno.QuicConn) => Promise<void>][] = [
     await send(c, uni(0x03, new Uint8Array([0x00])));
   }],
   ["MAX_PUSH_ID that shrinks", H3_ERROR.ID_ERROR, async (c) => {
-    await send(c, uni(0x00, SETTINGS, encodeVarintFrame(FRAME.MAX_PUSH_ID, 10), encodeVarintFrame(FRAME.MAX_PUSH_ID, 5)));
+    await send(
+      c,
+      uni(0x00, SETTINGS, encodeVarintFrame(FRAME.MAX_PUSH_ID, 10), encodeVarintFrame(FRAME.MAX_PUSH_ID, 5)),
+    );
   }],
   ["CANCEL_PUSH above MAX_PUSH_ID", H3_ERROR.ID_ERROR, async (c) => {
     await send(c, uni(0x00, SETTINGS, encodeVarintFrame(FRAME.CANCEL_PUSH, 3)));
   }],
   ["GOAWAY that grows", H3_ERROR.ID_ERROR, async (c) => {
-    await send(c, uni(0x00, SETTINGS, encodeVarintFrame(FRAME.GOAWAY, 4), encodeVarintFrame(FRAME.GOAWAY, 8)));
+    await send(
+      c,
+      uni(0x00, SETTINGS, encodeVarintFrame(FRAME.GOAWAY, 4), encodeVarintFrame(FRAME.GOAWAY, 8)),
+    );
   }],
 ];
 
@@ -187,8 +206,10 @@ Deno.test({
   name: "serveH3() ignores grease streams, unknown frames and settings, and answers",
   ...opts,
   fn: async () => {
-    const server = serveH3({ hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem }, (req) =>
-      new Response(`path=${new URL(req.url).pathname}`));
+    const server = serveH3(
+      { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem },
+      (req) => new Response(`path=${new URL(req.url).pathname}`),
+    );
     const conn = await Deno.connectQuic({
       hostname: "127.0.0.1",
       port: server.addr.port,
@@ -196,7 +217,14 @@ Deno.test({
       caCerts: [certs.caPem],
       alpnProtocols: ["h3"],
     });
-    await send(conn, uni(0x00, encodeSettingsFrame([[greaseType(9), 77], [1, 0]]), encodeFrame(greaseType(1), new Uint8Array(5))));
+    await send(
+      conn,
+      uni(
+        0x00,
+        encodeSettingsFrame([[greaseType(9), 77], [1, 0]]),
+        encodeFrame(greaseType(1), new Uint8Array(5)),
+      ),
+    );
     await send(conn, uni(greaseType(4), new Uint8Array(10)));
     const grease = encodeFrame(greaseType(2), new Uint8Array(3));
     const s = await request(conn, concat([grease, requestHeaders("/x"), grease]));
@@ -218,7 +246,10 @@ Deno.test({
   name: "serveH3() answers a malformed request with 400 and keeps the connection",
   ...opts,
   fn: async () => {
-    const server = serveH3({ hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem }, () => new Response("ok"));
+    const server = serveH3(
+      { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem },
+      () => new Response("ok"),
+    );
     const client = new H3Client({ caCerts: [certs.caPem] });
     const url = `https://localhost:${server.addr.port}`;
     assertEquals((await client.fetch(url + "/")).status, 200);
@@ -253,7 +284,9 @@ async function clientCloseCode(script: (conn: Deno.QuicConn) => Promise<void>): 
   await script(conn);
   const info = await Promise.race([
     conn.closed,
-    new Promise<never>((_, rej) => setTimeout(() => rej(new Error("client did not close the connection")), 5000)),
+    new Promise<never>((_, rej) =>
+      setTimeout(() => rej(new Error("client did not close the connection")), 5000)
+    ),
   ]);
   await fetching;
   await client.close();

@@ -1,7 +1,7 @@
 // Huffman vectors from RFC 7541 Appendix C.4 and C.6 (the code QPACK reuses), plus the padding
 // rules of RFC 7541 §5.2 and random round trips.
 import fc from "fast-check";
-import { assertEquals, assertThrows } from "./_assert.ts";
+import { assertEquals, assertThrows } from "../_util/assert.ts";
 import {
   huffmanDecode,
   huffmanEncode,

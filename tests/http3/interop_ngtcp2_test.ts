@@ -2,10 +2,11 @@
 // gtlsserver and gtlsclient against Switchyard's server — small and 100 MiB GETs, 100 concurrent
 // requests, and header sets that go through the QPACK dynamic table in both directions.
 import { createHash } from "node:crypto";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../_util/assert.ts";
 import { testCerts } from "./_certs.ts";
 import {
   fileSha256,
+  havePeer,
   NGTCP2_CLIENT,
   NGTCP2_SERVER,
   runNgtcp2Client,
@@ -16,6 +17,8 @@ import { H3Client } from "../../src/http3/client.ts";
 import { serveH3 } from "../../src/http3/server.ts";
 
 const BIG = 100 * 1024 * 1024;
+const HAVE_SERVER = havePeer(NGTCP2_SERVER, "gtlsserver", "ngtcp2-server");
+const HAVE_CLIENT = havePeer(NGTCP2_CLIENT, "gtlsclient", "ngtcp2-client");
 const base = { sanitizeOps: false, sanitizeResources: false };
 const certs = await testCerts();
 const htdocs = await Deno.makeTempDir({ prefix: "sy-h3-htdocs-" });
@@ -25,7 +28,7 @@ const big = () => bigHash ??= writeTestFile(`${htdocs}/big.bin`, BIG);
 
 Deno.test({
   name: "H3Client ← gtlsserver: small GET, 404, 100 MiB GET and 100 concurrent GETs",
-  ignore: !NGTCP2_SERVER,
+  ignore: !HAVE_SERVER,
   ...base,
   fn: async (t) => {
     const expectedHash = await big();
@@ -74,7 +77,7 @@ Deno.test({
 
 Deno.test({
   name: "H3Client → gtlsserver: header sets through the QPACK dynamic table decode at nghttp3",
-  ignore: !NGTCP2_SERVER,
+  ignore: !HAVE_SERVER,
   ...base,
   fn: async () => {
     const server = await startNgtcp2Server(htdocs, certs.keyFile, certs.certFile, certs.caPem, true);
@@ -148,7 +151,7 @@ function startServer(onRequest?: (req: Request) => void) {
 
 Deno.test({
   name: "gtlsclient ← serveH3(): small GET with dynamic-table response headers, 100 MiB GET, 100 concurrent",
-  ignore: !NGTCP2_CLIENT,
+  ignore: !HAVE_CLIENT,
   ...base,
   fn: async (t) => {
     const expectedHash = await big();
@@ -171,7 +174,10 @@ Deno.test({
       });
       await t.step("100 MiB GET", async () => {
         const dir = await Deno.makeTempDir({ prefix: "sy-h3-dl-" });
-        const r = await runNgtcp2Client(port, [`https://localhost:${port}/big.bin`], ["-q", `--download=${dir}`]);
+        const r = await runNgtcp2Client(port, [`https://localhost:${port}/big.bin`], [
+          "-q",
+          `--download=${dir}`,
+        ]);
         assertEquals(r.code, 0, r.output);
         assertEquals((await Deno.stat(`${dir}/big.bin`)).size, BIG);
         assertEquals(await fileSha256(`${dir}/big.bin`), expectedHash);

@@ -1,5 +1,5 @@
 // Request/response validation (RFC 9114 §4.1.2, §4.2, §4.3, RFC 9220) and field conversion.
-import { assertEquals, assertThrows } from "./_assert.ts";
+import { assertEquals, assertThrows } from "../_util/assert.ts";
 import { H3_ERROR, H3Error } from "../../src/http3/errors.ts";
 import {
   parseRequestFields,
@@ -10,7 +10,10 @@ import {
 } from "../../src/http3/message.ts";
 import type { Field } from "../../src/http3/qpack/static_table.ts";
 
-const GET: Field[] = [[":method", "GET"], [":scheme", "https"], [":authority", "a.example"], [":path", "/x?y"]];
+const GET: Field[] = [[":method", "GET"], [":scheme", "https"], [":authority", "a.example"], [
+  ":path",
+  "/x?y",
+]];
 
 function messageError(fn: () => unknown): void {
   const e = assertThrows(fn, H3Error);
@@ -49,7 +52,10 @@ Deno.test("parseRequestFields() handles CONNECT and extended CONNECT (RFC 9220)"
   assertEquals([connect.method, connect.scheme, connect.path], ["CONNECT", undefined, undefined]);
   messageError(() => parseRequestFields([[":method", "CONNECT"], [":authority", "p:1"], [":path", "/"]]));
   messageError(() => parseRequestFields([[":method", "CONNECT"]]));
-  const ext: Field[] = [[":method", "CONNECT"], [":protocol", "websocket"], [":scheme", "https"], [":authority", "a"], [
+  const ext: Field[] = [[":method", "CONNECT"], [":protocol", "websocket"], [":scheme", "https"], [
+    ":authority",
+    "a",
+  ], [
     ":path",
     "/chat",
   ]];

@@ -2,7 +2,7 @@
 // delivery, blocked sections, late acknowledgments and cancellations; and decoder fuzzing with
 // random and mutated input, which must only ever raise H3Error.
 import fc from "fast-check";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../_util/assert.ts";
 import { QpackDecoder } from "../../src/http3/qpack/decoder.ts";
 import { QpackEncoder } from "../../src/http3/qpack/encoder.ts";
 import { H3Error } from "../../src/http3/errors.ts";
@@ -18,8 +18,26 @@ function rng(seed: number): () => number {
   };
 }
 
-const NAMES = [":authority", ":path", "user-agent", "accept", "cookie", "x-request-id", "authorization", "x-custom"];
-const VALUES = ["", "a", "www.example.com", "/index.html", "Mozilla/5.0", "*/*", "session=abcdef0123456789", "\x80\xff"];
+const NAMES = [
+  ":authority",
+  ":path",
+  "user-agent",
+  "accept",
+  "cookie",
+  "x-request-id",
+  "authorization",
+  "x-custom",
+];
+const VALUES = [
+  "",
+  "a",
+  "www.example.com",
+  "/index.html",
+  "Mozilla/5.0",
+  "*/*",
+  "session=abcdef0123456789",
+  "\x80\xff",
+];
 
 function randomFields(r: () => number): [string, string][] {
   const n = 1 + Math.floor(r() * 12);
@@ -77,8 +95,7 @@ function session(seed: number): void {
       if (decoded === null) {
         pending.set(streamId, fields);
         stats.blocked++;
-      }
-      else assertEquals(decoded, fields, `stream ${streamId} (seed ${seed})`);
+      } else assertEquals(decoded, fields, `stream ${streamId} (seed ${seed})`);
     }
     assert(dec.blockedStreams <= blocked);
     if (r() < 0.6) enc.feedDecoderStream(dec.takeDecoderStreamBytes());

@@ -1,7 +1,7 @@
 // RFC 9204 Appendix B: every example, byte for byte, on the encoder and on the decoder side, with
 // both dynamic tables checked as the RFC shows them. The examples use no Huffman coding, a
 // SETTINGS_QPACK_MAX_TABLE_CAPACITY of 220 and one blocked stream.
-import { assertEquals, assertThrows } from "./_assert.ts";
+import { assertEquals, assertThrows } from "../_util/assert.ts";
 import { QpackDecoder } from "../../src/http3/qpack/decoder.ts";
 import { QpackEncoder } from "../../src/http3/qpack/encoder.ts";
 import type { DynamicTable } from "../../src/http3/qpack/dynamic_table.ts";

@@ -318,7 +318,10 @@ export class QpackDecoder {
       if (ric > this.#acknowledged) this.#acknowledged = ric;
     }
     if (size > this.#maxSectionSize) {
-      throw streamError(H3_ERROR.EXCESSIVE_LOAD, `field section of ${size} bytes exceeds ${this.#maxSectionSize}`);
+      throw streamError(
+        H3_ERROR.EXCESSIVE_LOAD,
+        `field section of ${size} bytes exceeds ${this.#maxSectionSize}`,
+      );
     }
     return fields;
   }

@@ -34,7 +34,7 @@ import {
   writeInsertNameRef,
   writeSetCapacity,
 } from "./instructions.ts";
-import { type Field, STATIC_BY_NAME, type StaticName } from "./static_table.ts";
+import { STATIC_BY_NAME, type StaticName } from "./static_table.ts";
 import { type HuffmanPolicy, QpackWireError, writeInt, writeString } from "./wire.ts";
 
 /** Names whose values are never inserted and are sent with the never-index (N) bit. */
@@ -260,7 +260,9 @@ export class QpackEncoder {
         case "section-ack": {
           const list = this.#sections.get(ins.streamId);
           const section = list?.shift();
-          if (!section) throw fail(`Section Acknowledgment for stream ${ins.streamId} with no outstanding section`);
+          if (!section) {
+            throw fail(`Section Acknowledgment for stream ${ins.streamId} with no outstanding section`);
+          }
           if (list!.length === 0) this.#sections.delete(ins.streamId);
           this.#release(section);
           if (section.requiredInsertCount > this.#known) this.#known = section.requiredInsertCount;
@@ -382,7 +384,8 @@ export class QpackEncoder {
   /** Whether the section being encoded may block: it already does, or the budget allows it. */
   #canBlock(): boolean {
     if (this.#sectionBlocking) return true;
-    this.#sectionBudget ??= this.#streamBlocked(this.#sectionStream) || this.blockedStreams < this.#peerMaxBlocked;
+    this.#sectionBudget ??= this.#streamBlocked(this.#sectionStream) ||
+      this.blockedStreams < this.#peerMaxBlocked;
     return this.#sectionBudget;
   }
 

@@ -15,8 +15,9 @@
 import hpack from "hpack.js";
 
 /** `[bit length, code]` for symbols 0..256 (256 is EOS), from RFC 7541 Appendix B. */
-const CODE_TABLE: [number, number][] = (hpack as unknown as { huffman: { encode: [number, number][] } }).huffman
-  .encode;
+const CODE_TABLE: [number, number][] =
+  (hpack as unknown as { huffman: { encode: [number, number][] } }).huffman
+    .encode;
 if (CODE_TABLE.length !== 257) throw new Error("hpack.js Huffman table has an unexpected shape");
 
 const CODE_LEN = new Uint8Array(257);
