@@ -225,7 +225,6 @@ export const udpBatchStats = {
 const started = new Map<number, UdpBatchSocket>();
 /** Sockets to drain after the current poller callback. */
 const chain: UdpBatchSocket[] = [];
-const noChain = Deno.env.get("NOCHAIN") === "1";
 
 /** Drains the chained sockets (bounded, so one busy pair cannot starve the poller). */
 function runChain(): void {
@@ -334,7 +333,7 @@ export class UdpBatchSocket {
     started.set(this.port, this);
     this.#reg = getPoller().register(this.fd, C.POLLIN, () => {
       this.#drain(onDatagram, onBatchEnd);
-      if (!noChain) runChain();
+      runChain();
     });
   }
 

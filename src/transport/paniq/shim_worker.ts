@@ -34,6 +34,15 @@ interface Hosted {
 // deno-lint-ignore no-explicit-any
 const post = (m: any) => (self as unknown as Worker).postMessage(m);
 const hosted = new Map<number, Hosted>();
+
+/** `PANIQ_BENCH_DEBUG` set (bench/paniq.ts): print the UDP batch counters at shutdown. */
+function debugEnabled(): boolean {
+  try {
+    return !!Deno.env.get("PANIQ_BENCH_DEBUG");
+  } catch {
+    return false;
+  }
+}
 let timer: ReturnType<typeof setInterval> | undefined;
 
 function sendCounters(id: number, h: Hosted): void {
@@ -143,7 +152,7 @@ function listen(m: {
       break;
     }
     case "shutdown":
-      if (Deno.env.get("PANIQ_BENCH_DEBUG")) console.log("shim thread udp:", JSON.stringify(udpBatchStats));
+      if (debugEnabled()) console.log("shim thread udp:", JSON.stringify(udpBatchStats));
       for (const h of [...hosted.values()]) {
         h.closed = true;
         h.close();
