@@ -252,3 +252,54 @@ Deno.test({
     await server.shutdown();
   },
 });
+
+Deno.test({
+  name: "H3Client retries a request the server's GOAWAY left unprocessed on a new connection",
+  ...opts,
+  fn: async () => {
+    const { encodeFrame, encodeSettingsFrame, encodeVarintFrame, FRAME } = await import("../../src/http3/frames.ts");
+    const { QpackEncoder } = await import("../../src/http3/qpack/encoder.ts");
+    const endpoint = new Deno.QuicEndpoint({ hostname: "127.0.0.1", port: 0 });
+    const listener = endpoint.listen({ cert: certs.certPem, key: certs.keyPem, alpnProtocols: ["h3"] });
+    const respond = async (s: Deno.QuicBidirectionalStream, text: string) => {
+      const section = new QpackEncoder().encodeFieldSection(0, [[":status", "200"]]);
+      const w = s.writable.getWriter();
+      await w.write(encodeFrame(FRAME.HEADERS, section));
+      await w.write(encodeFrame(FRAME.DATA, new TextEncoder().encode(text)));
+      await w.close();
+    };
+    const control = async (conn: Deno.QuicConn) => {
+      const w = (await conn.createUnidirectionalStream()).getWriter();
+      await w.write(new Uint8Array([0x00, ...encodeSettingsFrame([])]));
+      return w;
+    };
+    const raw = (async () => {
+      // First connection: take two requests, GOAWAY(4) so stream 4 is unprocessed, answer stream 0.
+      const c1 = await listener.accept();
+      const ctl = await control(c1);
+      const reader = c1.incomingBidirectionalStreams.getReader();
+      const s0 = (await reader.read()).value!;
+      const s4 = (await reader.read()).value!;
+      const ids = [Number(s0.readable.id), Number(s4.readable.id)].sort();
+      assertEquals(ids, [0, 4]);
+      const first = ids[0] === Number(s0.readable.id) ? s0 : s4;
+      await ctl.write(encodeVarintFrame(FRAME.GOAWAY, 4));
+      await respond(first, "processed");
+      // Second connection: the retried request.
+      const c2 = await listener.accept();
+      await control(c2);
+      const s = (await c2.incomingBidirectionalStreams.getReader().read()).value!;
+      await respond(s, "retried");
+      await c1.closed.catch(() => {});
+      return c2;
+    })();
+    const client = new H3Client({ caCerts: [certs.caPem] });
+    const url = `https://localhost:${endpoint.addr.port}/`;
+    const [a, b] = await Promise.all([client.fetch(url + "a"), client.fetch(url + "b")]);
+    assertEquals((await Promise.all([a.text(), b.text()])).sort(), ["processed", "retried"]);
+    const c2 = await raw;
+    await client.close();
+    await c2.closed.catch(() => {});
+    endpoint.close();
+  },
+});
