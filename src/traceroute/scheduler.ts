@@ -139,15 +139,19 @@ export async function tracerouteParallel(
     await hasSent;
     try {
       while (!stopAll.signal.aborted) {
-        const left = deadline - performance.now();
-        if (left <= 0) break;
+        // at the deadline, still take what was already captured (a busy event loop may not have
+        // read it yet); then stop
+        const left = Math.max(deadline - performance.now(), 0);
         let r: ProbeResponse | null;
         try {
-          r = await driver.receiveProbe(Math.min(poll, left));
+          r = await driver.receiveProbe(Math.min(poll, Math.max(left, 1)));
         } catch (e) {
           throw new Error(`ReceiveProbe() failed: ${(e as Error).message}`, { cause: e });
         }
-        if (!r) continue;
+        if (!r) {
+          if (left === 0) break;
+          continue;
+        }
         validateProbe(p, r);
         store(results, r);
         if (r.isDest) stopSend.abort();
@@ -185,11 +189,12 @@ export async function tracerouteSerial(
       throw new Error(`SendProbe() failed: ${(e as Error).message}`, { cause: e });
     }
     let r: ProbeResponse | null = null;
-    while (!r) {
+    for (let last = false; !r && !last && !p.signal?.aborted;) {
+      // the last wait (1 ms) takes a reply already captured but not yet read by a busy event loop
       const left = until - performance.now();
-      if (left <= 0 || p.signal?.aborted) break;
+      last = left <= 0;
       try {
-        r = await driver.receiveProbe(Math.min(poll, left));
+        r = await driver.receiveProbe(last ? 1 : Math.min(poll, left));
       } catch (e) {
         throw new Error(`ReceiveProbe() failed: ${(e as Error).message}`, { cause: e });
       }

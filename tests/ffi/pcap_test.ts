@@ -21,14 +21,14 @@ Deno.test({
   async fn() {
     assert(pcapVersion().startsWith("libpcap version"));
     const seen: { type: number | undefined; t: number }[] = [];
-    const cap = new PcapCapture("any", "icmp and host 127.0.0.1", (frame, dlt, t) => {
+    const cap = new PcapCapture("any", "icmp and host 127.0.0.77", (frame, dlt, t) => {
       const p = parseFrame(frame, linkTypeFromDLT(dlt)!);
       seen.push({ type: p?.icmp?.type, t });
     });
     try {
       assertEquals(linkTypeFromDLT(cap.dlt), "sll");
       const t0 = realtimeNs();
-      await new Deno.Command("ping", { args: ["-c", "2", "-i", "0.05", "127.0.0.1"], stdout: "null" })
+      await new Deno.Command("ping", { args: ["-c", "2", "-i", "0.05", "127.0.0.77"], stdout: "null" })
         .output();
       for (let i = 0; i < 50 && seen.filter((s) => s.type === 0).length < 2; i++) {
         await new Promise((r) => setTimeout(r, 10));
