@@ -219,6 +219,8 @@ class ClientConnection {
     };
     try {
       req.signal.throwIfAborted();
+      const fields = requestFields(req.method, "https", url.host, url.pathname + url.search, req.headers);
+      this.session.checkSectionSize(fields); // before anything goes on the wire
       const stream = await this.session.conn.createBidirectionalStream({ waitUntilAvailable: true });
       streamId = Number(stream.writable.id);
       src = new StreamSource(stream.readable, {
@@ -231,9 +233,6 @@ class ClientConnection {
       const onAbort = () => failed.reject(req.signal.reason ?? new DOMException("Aborted", "AbortError"));
       req.signal.addEventListener("abort", onAbort, { once: true });
 
-      const authority = url.host;
-      const path = url.pathname + url.search;
-      const fields = requestFields(req.method, "https", authority, path, req.headers);
       const headersFrame = this.session.encodeHeaders(streamId, fields);
       const w = writer;
       const sending = (async () => {

@@ -203,8 +203,33 @@ export class H3Session {
     return encodeFrame(FRAME.HEADERS, this.encodeSection(streamId, fields));
   }
 
-  /** Encodes a field section (for HEADERS or PUSH_PROMISE) and flushes encoder instructions. */
+  /**
+   * Checks `fields` against the peer's SETTINGS_MAX_FIELD_SECTION_SIZE (once known).
+   *
+   * @throws {H3Error} H3_EXCESSIVE_LOAD (stream) if the section is larger.
+   */
+  checkSectionSize(fields: Field[]): void {
+    const limit = this.state.peerSettings?.maxFieldSectionSize ?? Infinity;
+    if (limit === Infinity) return;
+    let size = 0;
+    for (const [n, v] of fields) size += n.length + v.length + 32;
+    if (size > limit) {
+      throw new H3Error(
+        H3_ERROR.EXCESSIVE_LOAD,
+        "stream",
+        `field section of ${size} bytes exceeds the peer's SETTINGS_MAX_FIELD_SECTION_SIZE ${limit}`,
+      );
+    }
+  }
+
+  /**
+   * Encodes a field section (for HEADERS or PUSH_PROMISE) and flushes encoder instructions.
+   *
+   * @throws {H3Error} H3_EXCESSIVE_LOAD (stream) if the fields exceed the peer's
+   * SETTINGS_MAX_FIELD_SECTION_SIZE; nothing is encoded then.
+   */
   encodeSection(streamId: number, fields: Field[]): Uint8Array {
+    this.checkSectionSize(fields);
     const section = this.encoder.encodeFieldSection(streamId, fields);
     if (this.encoder.hasEncoderStreamBytes) {
       this.#send(this.#encoderStream, this.encoder.takeEncoderStreamBytes());

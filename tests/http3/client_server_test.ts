@@ -5,6 +5,7 @@ import { assert, assertEquals, assertRejects } from "../_util/assert.ts";
 import { testCerts } from "./_certs.ts";
 import { H3Client, h3fetch, responseTrailers } from "../../src/http3/client.ts";
 import { serveH3, type ServeH3Options, withTrailers } from "../../src/http3/server.ts";
+import { H3_ERROR, H3Error } from "../../src/http3/errors.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const certs = await testCerts();
@@ -211,11 +212,19 @@ Deno.test({
 });
 
 Deno.test({
-  name: "serveH3() answers 431 to a field section over its SETTINGS_MAX_FIELD_SECTION_SIZE",
+  name: "SETTINGS_MAX_FIELD_SECTION_SIZE: serveH3() answers 431, H3Client refuses once it knows the limit",
   ...opts,
   fn: async () => {
     await using t = serve(() => new Response("ok"), { maxFieldSectionSize: 1024 });
+    // Before the server's SETTINGS arrive the client cannot know the limit: the server says 431.
     assertEquals((await t.client.fetch(`${t.url}/`, { headers: { "x-big": "a".repeat(2000) } })).status, 431);
+    assertEquals((await t.client.fetch(`${t.url}/`)).status, 200);
+    // Once it knows, the client refuses to send such a request at all.
+    const e = await assertRejects(
+      () => t.client.fetch(`${t.url}/`, { headers: { "x-big": "a".repeat(2000) } }),
+      H3Error,
+    );
+    assertEquals(e.code, H3_ERROR.EXCESSIVE_LOAD);
     assertEquals((await t.client.fetch(`${t.url}/`)).status, 200);
   },
 });
@@ -257,7 +266,9 @@ Deno.test({
   name: "H3Client retries a request the server's GOAWAY left unprocessed on a new connection",
   ...opts,
   fn: async () => {
-    const { encodeFrame, encodeSettingsFrame, encodeVarintFrame, FRAME } = await import("../../src/http3/frames.ts");
+    const { encodeFrame, encodeSettingsFrame, encodeVarintFrame, FRAME } = await import(
+      "../../src/http3/frames.ts"
+    );
     const { QpackEncoder } = await import("../../src/http3/qpack/encoder.ts");
     const endpoint = new Deno.QuicEndpoint({ hostname: "127.0.0.1", port: 0 });
     const listener = endpoint.listen({ cert: certs.certPem, key: certs.keyPem, alpnProtocols: ["h3"] });
