@@ -90,6 +90,7 @@ function median(xs: number[]): number {
 }
 
 const seconds = Number(Deno.args[0] ?? "10");
+const loadAvg = (await Deno.readTextFile("/proc/loadavg").catch(() => "?")).split(" ")[0];
 const dir = await Deno.makeTempDir({ prefix: "switchyard-bench-dns-" });
 const queryFile = `${dir}/queries.txt`;
 await Deno.writeTextFile(queryFile, Array.from({ length: NAMES }, (_, i) => `h${i}.x.test A\n`).join(""));
@@ -206,9 +207,11 @@ const date = new Date().toISOString().slice(0, 10);
 const section = `<!-- dns:start -->
 ## DNS server and rule matching (issue #5)
 
-\`deno run -A --unstable-net bench/dns.ts ${seconds}\`, ${date}, 2 vCPU shared by dnsperf and the server.
+\`deno run -A --unstable-net bench/dns.ts ${seconds}\`, ${date}, 2 vCPU shared by dnsperf and the server
+(load average ${loadAvg} at the start: other work on the machine makes single runs vary by ±30 %).
 dnsperf 2.x (\`-c 8 -q 500 -t 2\`, ${seconds} s per run, 3 runs each, alternating), ${NAMES} names \`hN.x.test A\`.
-Switchyard: \`listenDns\` + DNS router + client cache (warmed), upstream dnsmasq; dnsmasq answers the same names
+Switchyard: \`listenDnsBatch\` (recvmmsg/sendmmsg via FFI) + DNS router + client cache (warmed), upstream dnsmasq;
+dnsmasq answers the same names
 from \`--address\`.
 
 | server | queries/s (median) | runs | switchyard ÷ this |
