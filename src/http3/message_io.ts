@@ -6,7 +6,7 @@
  */
 import { connectionError, H3_ERROR, H3Error, streamError } from "./errors.ts";
 import { FRAME, writeFrameHeader } from "./frames.ts";
-import { parseTrailerFields } from "./message.ts";
+import { parseTrailerFields, responseFields, responseHasNoBody } from "./message.ts";
 import type { H3Session } from "./session.ts";
 import type { StreamSource } from "./stream_source.ts";
 import { varintLength } from "./varint.ts";
@@ -146,4 +146,42 @@ export async function writeBody(
     reader.releaseLock();
   }
   return total;
+}
+
+const RESPONSE_TRAILERS = new WeakMap<Response, HeadersInit | (() => HeadersInit | Promise<HeadersInit>)>();
+
+/**
+ * Attaches trailers to a response served over HTTP/3: a fixed set, or a function called after the
+ * body has been sent. Returns the same response.
+ */
+export function withTrailers(
+  response: Response,
+  trailers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>),
+): Response {
+  RESPONSE_TRAILERS.set(response, trailers);
+  return response;
+}
+
+/** Writes a response: HEADERS, DATA frames, trailers, then FIN. */
+export async function writeResponse(
+  session: H3Session,
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  streamId: number,
+  response: Response,
+  method: string,
+): Promise<void> {
+  const headers = new Headers(response.headers);
+  const noBody = responseHasNoBody(method, response.status);
+  await writer.write(session.encodeHeaders(streamId, responseFields(response.status, headers)));
+  if (response.body) {
+    if (noBody) await response.body.cancel();
+    else await writeBody(writer, response.body);
+  }
+  const t = RESPONSE_TRAILERS.get(response);
+  if (t) {
+    const trailers = new Headers(typeof t === "function" ? await t() : t);
+    const fields = responseFields(0, trailers).slice(1);
+    if (fields.length > 0) await writer.write(session.encodeHeaders(streamId, fields));
+  }
+  await writer.close();
 }

@@ -17,19 +17,12 @@
  */
 import { getLogger } from "../common/log.ts";
 import { connectionError, H3_ERROR, H3Error, streamError } from "./errors.ts";
-import { encodePushPromiseFrame, FRAME } from "./frames.ts";
-import {
-  parseRequestFields,
-  requestFields,
-  type RequestHead,
-  responseFields,
-  responseHasNoBody,
-} from "./message.ts";
-import { incomingBody, writeBody, writeData } from "./message_io.ts";
-import { concat, H3Session, type H3SessionOptions } from "./session.ts";
+import { FRAME } from "./frames.ts";
+import { parseRequestFields, type RequestHead, responseFields } from "./message.ts";
+import { incomingBody, writeData, writeResponse } from "./message_io.ts";
+import { push, ServerConnection } from "./server_connection.ts";
+import { H3Session, type H3SessionOptions } from "./session.ts";
 import { StreamSource } from "./stream_source.ts";
-import { STREAM_TYPE } from "./connection_state.ts";
-import { varintBytes } from "./varint.ts";
 
 const log = getLogger("http3", "server");
 
@@ -89,6 +82,8 @@ export interface ServeH3Options extends Omit<H3SessionOptions, "onGoaway" | "onP
   gracefulTimeout?: number;
 }
 
+export { withTrailers } from "./message_io.ts";
+
 /** A running HTTP/3 server. */
 export interface H3Server {
   /** The bound UDP address. */
@@ -100,79 +95,6 @@ export interface H3Server {
    * (up to `gracefulTimeout`) and closes with H3_NO_ERROR.
    */
   shutdown(): Promise<void>;
-}
-
-const RESPONSE_TRAILERS = new WeakMap<Response, HeadersInit | (() => HeadersInit | Promise<HeadersInit>)>();
-
-/**
- * Attaches trailers to a response served over HTTP/3: a fixed set, or a function called after the
- * body has been sent. Returns the same response.
- */
-export function withTrailers(
-  response: Response,
-  trailers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>),
-): Response {
-  RESPONSE_TRAILERS.set(response, trailers);
-  return response;
-}
-
-/** State of one accepted connection. */
-class ServerConnection {
-  readonly session: H3Session;
-  readonly remoteAddr: Deno.NetAddr;
-  readonly #active = new Set<Promise<void>>();
-  /** Highest request stream ID accepted. */
-  #lastStreamId = -4;
-  /** GOAWAY ID sent, if any: streams at or above it are rejected. */
-  #goaway: number | undefined;
-  #nextPushId = 0;
-  readonly #idle = Promise.withResolvers<void>();
-  /** Abort controllers of in-flight requests, aborted when the connection closes. */
-  readonly requestSignals = new Set<AbortController>();
-
-  constructor(session: H3Session, remoteAddr: Deno.NetAddr) {
-    this.session = session;
-    this.remoteAddr = remoteAddr;
-    session.closed.then(() => {
-      const reason = session.error ?? new Error("HTTP/3 connection closed");
-      for (const c of this.requestSignals) c.abort(reason);
-    });
-  }
-
-  get activeRequests(): number {
-    return this.#active.size;
-  }
-
-  track(p: Promise<void>): void {
-    this.#active.add(p);
-    p.finally(() => {
-      this.#active.delete(p);
-      if (this.#active.size === 0 && this.#goaway !== undefined) this.#idle.resolve();
-    });
-  }
-
-  /** Whether a new request stream is accepted (false after GOAWAY for IDs at or above it). */
-  accept(streamId: number): boolean {
-    if (this.#goaway !== undefined && streamId >= this.#goaway) return false;
-    if (streamId > this.#lastStreamId) this.#lastStreamId = streamId;
-    return true;
-  }
-
-  /** Sends GOAWAY and resolves when in-flight requests finish. */
-  drain(): Promise<void> {
-    if (this.#goaway === undefined) {
-      this.#goaway = this.#lastStreamId + 4;
-      this.session.sendGoaway(this.#goaway);
-      if (this.#active.size === 0) this.#idle.resolve();
-    }
-    return this.#idle.promise;
-  }
-
-  /** Reserves a push ID, or -1 if the client allowed no more. */
-  nextPushId(): number {
-    if (this.#nextPushId > this.session.state.maxPushId || this.#goaway !== undefined) return -1;
-    return this.#nextPushId++;
-  }
 }
 
 /**
@@ -399,70 +321,6 @@ async function handleRequest(
   } finally {
     conn.requestSignals.delete(abortController);
   }
-}
-
-/** Writes a response: HEADERS, DATA frames, trailers, then FIN. */
-async function writeResponse(
-  session: H3Session,
-  writer: WritableStreamDefaultWriter<Uint8Array>,
-  streamId: number,
-  response: Response,
-  method: string,
-): Promise<void> {
-  const headers = new Headers(response.headers);
-  const noBody = responseHasNoBody(method, response.status);
-  await writer.write(session.encodeHeaders(streamId, responseFields(response.status, headers)));
-  if (response.body) {
-    if (noBody) await response.body.cancel();
-    else await writeBody(writer, response.body);
-  }
-  const t = RESPONSE_TRAILERS.get(response);
-  if (t) {
-    const trailers = new Headers(typeof t === "function" ? await t() : t);
-    const fields = responseFields(0, trailers).slice(1);
-    if (fields.length > 0) await writer.write(session.encodeHeaders(streamId, fields));
-  }
-  await writer.close();
-}
-
-/** Starts a server push: PUSH_PROMISE on the request stream, then the response on a push stream. */
-async function push(
-  conn: ServerConnection,
-  writer: WritableStreamDefaultWriter<Uint8Array>,
-  streamId: number,
-  url: URL,
-  response: Response,
-  init?: { headers?: HeadersInit },
-): Promise<boolean> {
-  // MAX_PUSH_ID follows SETTINGS on the client's control stream, which may trail the request.
-  await conn.session.peerSettings.catch(() => {});
-  const pushId = conn.nextPushId();
-  if (pushId < 0) return false;
-  const session = conn.session;
-  const fields = requestFields(
-    "GET",
-    "https",
-    url.host,
-    url.pathname + url.search,
-    new Headers(init?.headers),
-  );
-  const section = session.encodeSection(streamId, fields);
-  writer.write(encodePushPromiseFrame(pushId, section)).catch(() => {});
-  conn.track((async () => {
-    let w: WritableStreamDefaultWriter<Uint8Array> | undefined;
-    try {
-      const stream = await session.conn.createUnidirectionalStream({ waitUntilAvailable: true });
-      const pushStreamId = Number(stream.id);
-      w = stream.getWriter();
-      await w.write(concat([varintBytes(STREAM_TYPE.PUSH), varintBytes(pushId)]));
-      await writeResponse(session, w, pushStreamId, response, "GET");
-    } catch (e) {
-      log.debug(`push ${pushId} failed: ${e}`);
-      await w?.abort(e).catch(() => {});
-      session.sendCancelPush(pushId);
-    }
-  })());
-  return true;
 }
 
 async function handleConnect(

@@ -53,17 +53,6 @@ interface Waiter {
   reject(e: unknown): void;
 }
 
-/** Returns a promise plus its resolvers. */
-function deferred<T>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
 /** HTTP/3 connection machinery shared by client and server. */
 export class H3Session {
   readonly conn: Deno.QuicConn;
@@ -74,8 +63,8 @@ export class H3Session {
   /** The settings this endpoint sent. */
   readonly localSettings: H3Settings;
   readonly #options: H3SessionOptions;
-  readonly #peerSettings = deferred<H3Settings>();
-  readonly #closed = deferred<void>();
+  readonly #peerSettings = Promise.withResolvers<H3Settings>();
+  readonly #closed = Promise.withResolvers<void>();
   #control!: WritableStreamDefaultWriter<Uint8Array>;
   #encoderStream!: WritableStreamDefaultWriter<Uint8Array>;
   #decoderStream!: WritableStreamDefaultWriter<Uint8Array>;
