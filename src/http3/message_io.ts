@@ -102,17 +102,27 @@ export function incomingBody(o: IncomingBodyOptions): ReadableStream<Uint8Array>
 /** Largest DATA frame this implementation writes. */
 export const MAX_DATA_FRAME = 1 << 20;
 
+/** Chunks at least this large are written as header + payload (two writes) instead of copied. */
+const COPY_LIMIT = 64 * 1024;
+
 /**
- * Writes `chunk` as DATA frames (one per up to {@linkcode MAX_DATA_FRAME} bytes), copying header
- * and payload into one buffer so each frame is a single stream write.
+ * Writes `chunk` as DATA frames (one per up to {@linkcode MAX_DATA_FRAME} bytes). Small chunks
+ * are copied behind their frame header so each frame is one stream write; large ones are written
+ * as header then payload, which costs one more write but no copy.
  */
-export async function writeData(
-  writer: WritableStreamDefaultWriter<Uint8Array>,
-  chunk: Uint8Array,
-): Promise<void> {
+export async function writeData(writer: WritableStreamDefaultWriter<Uint8Array>, chunk: Uint8Array): Promise<void> {
   for (let at = 0; at < chunk.length; at += MAX_DATA_FRAME) {
     const part = chunk.subarray(at, Math.min(chunk.length, at + MAX_DATA_FRAME));
     const hl = 1 + varintLength(part.length);
+    if (part.length >= COPY_LIMIT) {
+      const header = new Uint8Array(hl);
+      writeFrameHeader(header, 0, FRAME.DATA, part.length);
+      await writer.ready;
+      writer.write(header).catch(() => {});
+      await writer.ready;
+      writer.write(part).catch(() => {});
+      continue;
+    }
     const frame = new Uint8Array(hl + part.length);
     writeFrameHeader(frame, 0, FRAME.DATA, part.length);
     frame.set(part, hl);
