@@ -330,3 +330,56 @@ for (const [name, code, script] of clientCases) {
     fn: async () => assertEquals((await clientCloseCode(script)).toString(16), code.toString(16)),
   });
 }
+
+Deno.test({
+  name: "serveH3() survives random bytes on control and request streams, closing only with H3 codes",
+  ...opts,
+  fn: async () => {
+    const server = serveH3(
+      { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem, gracefulTimeout: 100 },
+      () => new Response("ok"),
+    );
+    let seed = 12345;
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
+    const codes = new Set<number>();
+    for (let i = 0; i < 40; i++) {
+      const conn = await Deno.connectQuic({
+        hostname: "127.0.0.1",
+        port: server.addr.port,
+        serverName: "localhost",
+        caCerts: [certs.caPem],
+        alpnProtocols: ["h3"],
+      });
+      try {
+        // Half the cases start the control stream properly, so later frames get parsed too.
+        const prefix = i % 2 ? uni(0x00, SETTINGS) : new Uint8Array(0);
+        await send(conn, concat([prefix, bytes(1 + Math.floor(rand() * 60))]));
+        await request(
+          conn,
+          concat([i % 3 ? requestHeaders() : new Uint8Array(0), bytes(Math.floor(rand() * 60))]),
+        );
+        const info = await Promise.race([
+          conn.closed,
+          new Promise<null>((r) => setTimeout(() => r(null), 300)),
+        ]);
+        if (info) codes.add(info.closeCode);
+      } catch {
+        // the server closed first
+      } finally {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+    }
+    for (const c of codes) {
+      assert((c >= 0x100 && c <= 0x110) || (c >= 0x200 && c <= 0x202), `code 0x${c.toString(16)}`);
+    }
+    assert(codes.size > 0);
+    // Still serving.
+    const client = new H3Client({ caCerts: [certs.caPem] });
+    assertEquals(await (await client.fetch(`https://localhost:${server.addr.port}/`)).text(), "ok");
+    await client.close();
+    await server.shutdown();
+  },
+});
