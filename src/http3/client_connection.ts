@@ -116,6 +116,9 @@ export class ClientConnection {
       ...(maxPushes > 0 ? { maxPushId: maxPushes - 1 } : {}),
       onGoaway: (id) => ref.conn?.onGoaway(id),
       onPushStream: (pushId, src, streamId) => ref.conn?.onPushStream(pushId, src, streamId),
+      onControlEvent: (ev) => {
+        if (ev.kind === "cancel-push") ref.conn?.onCancelPush(ev.id);
+      },
     });
     const conn = ref.conn = new ClientConnection(session, options);
     session.closed.then(() => conn.#onClosed());
@@ -344,6 +347,13 @@ export class ClientConnection {
     response.promise.catch(() => {});
     this.#pushes.set(pushId, { request, response });
     if (this.#options.onPush) this.#options.onPush(request, response.promise);
+  }
+
+  /** The server withdrew a promised push (CANCEL_PUSH): its response promise rejects. */
+  onCancelPush(pushId: number): void {
+    const p = this.#pushes.get(pushId);
+    if (!p) return;
+    p.response.reject(new H3Error(H3_ERROR.REQUEST_CANCELLED, "stream", `server cancelled push ${pushId}`));
   }
 
   onPushStream(pushId: number, src: StreamSource, streamId: number): void {
