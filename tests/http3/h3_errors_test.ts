@@ -177,6 +177,13 @@ const cases: [string, number, (c: Deno.QuicConn) => Promise<void>][] = [
   ["QPACK Insert Count Increment of zero", H3_ERROR.QPACK_DECODER_STREAM_ERROR, async (c) => {
     await send(c, uni(0x03, new Uint8Array([0x00])));
   }],
+  ["HEADERS frame longer than the server will buffer", H3_ERROR.EXCESSIVE_LOAD, async (c) => {
+    // Type 0x01 with a 4-byte length of 4 MiB: only the header is sent.
+    await request(c, new Uint8Array([0x01, 0x80, 0x40, 0x00, 0x00]), false);
+  }],
+  ["SETTINGS frame longer than the server will buffer", H3_ERROR.EXCESSIVE_LOAD, async (c) => {
+    await send(c, uni(0x00, new Uint8Array([0x04, 0x80, 0x10, 0x00, 0x00])));
+  }],
   ["MAX_PUSH_ID that shrinks", H3_ERROR.ID_ERROR, async (c) => {
     await send(
       c,
