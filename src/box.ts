@@ -21,6 +21,8 @@ import { SystemDialer } from "./common/dialer.ts";
 import type { ResolvedAddress } from "./common/happy_eyeballs.ts";
 import { isIP } from "./common/socks_addr.ts";
 import { buildDnsRouter } from "./dns/build.ts";
+import { createH3Transport } from "./dns/transports/h3.ts";
+import { createQuicTransport } from "./dns/transports/quic.ts";
 import type { DnsRouter } from "./dns/router.ts";
 import { getLogger, type Logger } from "./common/log.ts";
 import { compileRule } from "./route/rule/compile.ts";
@@ -141,6 +143,7 @@ export class Box {
     const dns = buildDnsRouter(options.dns ?? {}, {
       dialer: (detour) => new DetourDialer(detour, lookup),
       logger: getLogger("dns"),
+      extraTransports: { h3: createH3Transport, quic: createQuicTransport },
     });
     const defaultResolver = options.route.default_domain_resolver;
     const checkResolver = (r: DomainResolverOption | undefined, path: string) => {

@@ -5,7 +5,10 @@ import * as dnsPacket from "dns-packet";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import type { Metadata } from "../../src/adapter/types.ts";
+import { Box } from "../../src/box.ts";
+import { parseConfig } from "../../src/config/config.ts";
 import { buildDnsRouter } from "../../src/dns/build.ts";
+import { registries } from "../../src/include/registry.ts";
 import { DnsClient } from "../../src/dns/client.ts";
 import { DnsRouter } from "../../src/dns/router.ts";
 import { dnsSchema } from "../../src/dns/options.ts";
@@ -297,5 +300,48 @@ Deno.test({
     assert.ok(performance.now() - t0 < 5000);
     await doq.close();
     await doh3.close();
+  },
+});
+
+Deno.test({
+  name: "a config's h3 and quic DNS servers work through Box.create()",
+  ...opts,
+  fn: async () => {
+    const zone = zoneAnswerer();
+    const doq = serveDoq(zone.answer, {
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: certs.certPem,
+      key: certs.keyPem,
+    });
+    const doh3 = serveDoh3(zone.answer, {
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: certs.certPem,
+      key: certs.keyPem,
+    });
+    const tlsConf = { enabled: true, server_name: "localhost", certificate: [certs.caPem] };
+    const box = Box.create(
+      parseConfig({
+        dns: {
+          servers: [
+            { type: "quic", tag: "doq", server: "127.0.0.1", server_port: doq.addr.port, tls: tlsConf },
+            { type: "h3", tag: "doh3", server: "127.0.0.1", server_port: doh3.addr.port, tls: tlsConf },
+          ],
+          rules: [{ domain: ["v6.zone.test"], server: "doh3" }],
+        },
+        outbounds: [{ type: "direct", tag: "direct" }],
+      }, registries()),
+      registries(),
+    );
+    try {
+      assert.deepEqual(await box.dns.lookup("www.zone.test", { strategy: "ipv4_only" }), ["10.1.2.3"]);
+      assert.deepEqual(await box.dns.lookup("v6.zone.test", { strategy: "ipv6_only" }), ["fd00::53"]);
+      assert.deepEqual(zone.seen, ["quic:www.zone.test", "h3:v6.zone.test"]);
+    } finally {
+      for (const t of box.dns.transports.values()) await t.close();
+      await doq.shutdown();
+      await doh3.shutdown();
+    }
   },
 });
