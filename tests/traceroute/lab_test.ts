@@ -125,7 +125,7 @@ Deno.test({
       await t.step("-v logs to stderr, JSON stays on stdout", async () => {
         const r = await trace(lab, ["-P", "icmp", "-v", "-q", "1", "-Q", "0", "-m", "5", TARGET_V4]);
         assertEquals(r.code, 0);
-        assert(r.stderr.includes("Running traceroute with params"), r.stderr);
+        assert(r.stderr.includes('Running traceroute with params: {"hostname":"10.99.4.2"'), r.stderr);
         assertEquals(JSON.parse(r.stdout).traceroute.runs.length, 1);
       });
       await t.step("a hop that drops Time Exceeded shows as unanswered", async () => {
