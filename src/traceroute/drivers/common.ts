@@ -7,7 +7,7 @@ import { OSError } from "../errors.ts";
 import { formatIP, parseIP } from "../packets/addr.ts";
 import { type DgramSocket, localAddrFor } from "../../../ffi/dgram_socket.ts";
 import type { ProbeEndpoints } from "../probe/types.ts";
-import { type ProbeResponse, toHops } from "../scheduler.ts";
+import { type ProbeResponse, type SchedulerParams, toHops } from "../scheduler.ts";
 import type { RunOutcome, RunSpec } from "./spec.ts";
 
 /** True when `e` is EPERM or EACCES (raw sockets refused). */
@@ -84,4 +84,16 @@ export async function localEndpoint(target: Uint8Array, port: number, keep = fal
   if (keep) return { ...local, socket: { close: () => s.close() } };
   s.close();
   return local;
+}
+
+/** Scheduler parameters of a run; `delayMs` overrides the spec's send delay (SACK uses 10 ms). */
+export function schedulerParams(spec: RunSpec, delayMs = spec.delayMs): SchedulerParams {
+  return {
+    minTtl: spec.minTtl,
+    maxTtl: spec.maxTtl,
+    timeoutMs: spec.timeoutMs,
+    sendDelayMs: delayMs,
+    earlyFinish: spec.earlyFinish,
+    signal: spec.signal,
+  };
 }

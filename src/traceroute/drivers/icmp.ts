@@ -9,7 +9,7 @@ import { icmpFilter } from "../packets/cbpf.ts";
 import { tracerouteParallel } from "../scheduler.ts";
 import { wrap } from "../errors.ts";
 import { formatIP } from "../packets/addr.ts";
-import { endpoints, ipBytes, isPermissionError, localEndpoint, outcome } from "./common.ts";
+import { endpoints, ipBytes, isPermissionError, localEndpoint, outcome, schedulerParams } from "./common.ts";
 import { openPacketIO, type PacketIO, timestampsReady } from "./platform.ts";
 import { QueueDriver } from "./queue_driver.ts";
 import type { RunOutcome, RunSpec } from "./spec.ts";
@@ -43,14 +43,7 @@ async function runIcmpInner(spec: RunSpec): Promise<RunOutcome> {
   }
   try {
     await timestampsReady();
-    const probes = await tracerouteParallel(driver, {
-      minTtl: spec.minTtl,
-      maxTtl: spec.maxTtl,
-      timeoutMs: spec.timeoutMs,
-      sendDelayMs: spec.delayMs,
-      earlyFinish: spec.earlyFinish,
-      signal: spec.signal,
-    });
+    const probes = await tracerouteParallel(driver, schedulerParams(spec));
     return outcome(spec, { ip: formatIP(local.addr), port: local.port }, 0, probes);
   } finally {
     io.close();

@@ -94,67 +94,71 @@ function interfaceFor(local: Uint8Array | undefined): string {
   return hit.name;
 }
 
-function openDarwin(onPacket: ParsedHandler, opts: PacketIOOptions): PacketIO {
-  const sender = new DarwinRawSender();
-  const dev = new BpfDevice(interfaceFor(opts.local));
-  const link = linkTypeFromDLT(dev.dlt) ?? "ethernet";
+/**
+ * Platforms without a pollable capture fd (macOS /dev/bpf, Windows sockets and driver) read on a
+ * pool thread in a loop: one pending read per run, each frame stamped in user space.
+ */
+function readLoop(
+  read: () => Promise<Uint8Array[]>,
+  parse: (frame: Uint8Array) => ParsedPacket | null,
+  onPacket: ParsedHandler,
+  close: () => void,
+  send: (p: Uint8Array, dst: Uint8Array) => void,
+): PacketIO {
   let open = true;
   (async () => {
     while (open) {
-      for (const rec of await dev.read()) {
-        const p = parseFrame(rec.frame, link);
+      for (const frame of await read()) {
+        const p = parse(frame);
         if (p) onPacket(p, realtimeNs());
       }
     }
   })().catch(() => {});
   return {
-    send: (p, dst) => sender.send(p, dst),
-    setFilter: () => {}, // no kernel filter on macOS: the probe codecs filter in user space
+    send,
+    setFilter: () => {}, // no kernel filter here: the probe codecs filter in user space
     close: () => {
       open = false;
-      dev.close();
-      sender.close();
+      close();
     },
   };
 }
 
+function openDarwin(onPacket: ParsedHandler, opts: PacketIOOptions): PacketIO {
+  const sender = new DarwinRawSender();
+  const dev = new BpfDevice(interfaceFor(opts.local));
+  const link = linkTypeFromDLT(dev.dlt) ?? "ethernet";
+  return readLoop(
+    async () => (await dev.read()).map((r) => r.frame),
+    (f) => parseFrame(f, link),
+    onPacket,
+    () => {
+      dev.close();
+      sender.close();
+    },
+    (p, dst) => sender.send(p, dst),
+  );
+}
+
 function openWinRaw(onPacket: ParsedHandler): PacketIO {
   const sock = new WinRawSocket();
-  let open = true;
-  (async () => {
-    while (open) {
-      const pkt = await sock.recv();
-      const p = pkt && parsePacket(pkt);
-      if (p) onPacket(p, realtimeNs());
-    }
-  })().catch(() => {});
-  return {
-    send: (p, dst) => sock.send(p, dst),
-    setFilter: () => {},
-    close: () => {
-      open = false;
-      sock.close();
-    },
-  };
+  return readLoop(
+    async () => [await sock.recv()].filter((x): x is Uint8Array => x !== null),
+    parsePacket,
+    onPacket,
+    () => sock.close(),
+    (p, dst) => sock.send(p, dst),
+  );
 }
 
 function openDdnpm(onPacket: ParsedHandler, opts: PacketIOOptions): PacketIO {
   const h = new DdnpmHandle();
   h.setFilters(driverFilters(opts.driverFilter ?? { type: "icmp" }));
-  let open = true;
-  (async () => {
-    while (open) {
-      const pkt = await h.read();
-      const p = pkt && parsePacket(pkt);
-      if (p) onPacket(p, realtimeNs());
-    }
-  })().catch(() => {});
-  return {
-    send: (p) => h.write(p),
-    setFilter: () => {},
-    close: () => {
-      open = false;
-      h.close();
-    },
-  };
+  return readLoop(
+    async () => [await h.read()].filter((x): x is Uint8Array => x !== null),
+    parsePacket,
+    onPacket,
+    () => h.close(),
+    (p) => h.write(p),
+  );
 }

@@ -12,7 +12,7 @@ import { formatIP } from "../packets/addr.ts";
 import { TCP_FLAG } from "../packets/transport.ts";
 import { tracerouteParallel, tracerouteSerial } from "../scheduler.ts";
 import { classifyError, OSError, SackNotSupportedError, wrap } from "../errors.ts";
-import { endpoints, ipBytes, isPermissionError, localEndpoint, outcome } from "./common.ts";
+import { endpoints, ipBytes, isPermissionError, localEndpoint, outcome, schedulerParams } from "./common.ts";
 import { runTcpConnect } from "./tcp_connect.ts";
 import { runSynSocket } from "./syn_socket.ts";
 import { openPacketIO, type PacketIO, timestampsReady } from "./platform.ts";
@@ -76,13 +76,7 @@ export async function runTcpSyn(spec: RunSpec): Promise<RunOutcome> {
     }
     try {
       await timestampsReady();
-      const probes = await tracerouteSerial(driver, {
-        minTtl: spec.minTtl,
-        maxTtl: spec.maxTtl,
-        timeoutMs: spec.timeoutMs,
-        sendDelayMs: spec.delayMs,
-        signal: spec.signal,
-      });
+      const probes = await tracerouteSerial(driver, schedulerParams(spec));
       return outcome(spec, { ip: formatIP(local.addr), port: lport }, spec.port, probes);
     } finally {
       io.close();
@@ -202,14 +196,7 @@ async function runSackInner(spec: RunSpec): Promise<RunOutcome> {
     const c = codec;
     driver = new QueueDriver((ttl) => io.send(c.buildProbe(ttl), target));
     await timestampsReady();
-    const probes = await tracerouteParallel(driver, {
-      minTtl: spec.minTtl,
-      maxTtl: spec.maxTtl,
-      timeoutMs: spec.timeoutMs,
-      sendDelayMs: 10,
-      earlyFinish: spec.earlyFinish,
-      signal: spec.signal,
-    });
+    const probes = await tracerouteParallel(driver, schedulerParams(spec, 10));
     return outcome(spec, { ip: localText, port: lport }, spec.port, probes);
   } finally {
     try {

@@ -20,7 +20,7 @@ import { formatIP } from "../packets/addr.ts";
 import { ICMP } from "../packets/transport.ts";
 import { tracerouteSerial } from "../scheduler.ts";
 import { OSError } from "../errors.ts";
-import { ipBytes, type LocalEndpoint, outcome } from "./common.ts";
+import { ipBytes, type LocalEndpoint, outcome, schedulerParams } from "./common.ts";
 import { QueueDriver } from "./queue_driver.ts";
 import type { RunOutcome, RunSpec } from "./spec.ts";
 
@@ -66,13 +66,7 @@ export async function runTcpConnect(spec: RunSpec, source: LocalEndpoint): Promi
   });
   try {
     await timestampsReady();
-    const probes = await tracerouteSerial(driver, {
-      minTtl: spec.minTtl,
-      maxTtl: spec.maxTtl,
-      timeoutMs: spec.timeoutMs,
-      sendDelayMs: spec.delayMs,
-      signal: spec.signal,
-    });
+    const probes = await tracerouteSerial(driver, schedulerParams(spec));
     return outcome(spec, { ip: formatIP(source.addr), port: source.port }, spec.port, probes);
   } finally {
     (current as DgramSocket | null)?.close();

@@ -18,20 +18,9 @@ import { formatIP } from "../packets/addr.ts";
 import { UDP_BASE_ID, udpPayloadV4, udpPayloadV6 } from "../probe/udp.ts";
 import { tracerouteParallel } from "../scheduler.ts";
 import { OSError } from "../errors.ts";
-import { ipBytes, isPermissionError, outcome } from "./common.ts";
+import { ipBytes, isPermissionError, outcome, schedulerParams } from "./common.ts";
 import { QueueDriver } from "./queue_driver.ts";
 import type { RunOutcome, RunSpec } from "./spec.ts";
-
-function schedule(spec: RunSpec) {
-  return {
-    minTtl: spec.minTtl,
-    maxTtl: spec.maxTtl,
-    timeoutMs: spec.timeoutMs,
-    sendDelayMs: spec.delayMs,
-    earlyFinish: spec.earlyFinish,
-    signal: spec.signal,
-  };
-}
 
 /** ICMP echo request for a ping socket (the kernel fills id and checksum). */
 function echoRequest(v6: boolean, ttl: number): Uint8Array {
@@ -89,7 +78,7 @@ export async function runIcmpUnprivileged(
       },
     );
     await timestampsReady();
-    const probes = await tracerouteParallel(driver, schedule(spec));
+    const probes = await tracerouteParallel(driver, schedulerParams(spec));
     // like the raw path, report the throw-away UDP dial's address and port
     return outcome(spec, source, 0, probes);
   } finally {
@@ -121,6 +110,6 @@ export async function runUdpUnprivileged(
     driver.pushMatch({ ttl, ip, isDest: ip === spec.target }, e.timeNs);
   });
   await timestampsReady();
-  const probes = await tracerouteParallel(driver, schedule(spec));
+  const probes = await tracerouteParallel(driver, schedulerParams(spec));
   return outcome(spec, source, spec.port, probes);
 }
