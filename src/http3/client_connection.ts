@@ -312,12 +312,12 @@ export class ClientConnection {
   }
 
   /** Reads frames up to the final response's HEADERS (skipping 1xx) and validates them. */
-  async #readHead(streamId: number, src: StreamSource) {
+  async #readHead(streamId: number, src: StreamSource, pushStream = false) {
     for (;;) {
       const ev = await src.nextFrame();
       if (ev === null) throw streamError(H3_ERROR.MESSAGE_ERROR, "stream ended before the response");
       if (ev.kind === "header") {
-        this.session.state.onRequestFrameHeader(ev.type);
+        this.session.state.onRequestFrameHeader(ev.type, pushStream);
         if (ev.type === FRAME.DATA) throw connectionError(H3_ERROR.FRAME_UNEXPECTED, "DATA before HEADERS");
         continue;
       }
@@ -365,7 +365,7 @@ export class ClientConnection {
       this.#begin();
       let head;
       try {
-        head = await this.#readHead(streamId, src).catch(async (e) => {
+        head = await this.#readHead(streamId, src, true).catch(async (e) => {
           await src.cancel();
           throw e;
         });
@@ -378,6 +378,7 @@ export class ClientConnection {
         session: this.session,
         streamId,
         source: src,
+        pushStream: true,
         ...(head.contentLength !== undefined ? { contentLength: head.contentLength } : {}),
         onEnd: () => this.#end(),
         onError: () => this.#end(),

@@ -32,6 +32,8 @@ export interface IncomingBodyOptions {
   onPushPromise?: (payload: Uint8Array) => Promise<void>;
   /** Discard DATA instead of delivering it (HEAD responses, 204, 304). */
   discard?: boolean;
+  /** The stream is a push stream (PUSH_PROMISE is then H3_FRAME_UNEXPECTED). */
+  pushStream?: boolean;
 }
 
 /**
@@ -69,7 +71,7 @@ export function incomingBody(o: IncomingBodyOptions): ReadableStream<Uint8Array>
             return;
           }
           if (ev.kind === "header") {
-            o.session.state.onRequestFrameHeader(ev.type);
+            o.session.state.onRequestFrameHeader(ev.type, o.pushStream);
             if (afterTrailers && (ev.type === FRAME.DATA || ev.type === FRAME.HEADERS)) {
               throw connectionError(H3_ERROR.FRAME_UNEXPECTED, "frame after the trailers");
             }
