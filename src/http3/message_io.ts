@@ -112,7 +112,10 @@ const COPY_LIMIT = 64 * 1024;
  * are copied behind their frame header so each frame is one stream write; large ones are written
  * as header then payload, which costs one more write but no copy.
  */
-export async function writeData(writer: WritableStreamDefaultWriter<Uint8Array>, chunk: Uint8Array): Promise<void> {
+export async function writeData(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  chunk: Uint8Array,
+): Promise<void> {
   for (let at = 0; at < chunk.length; at += MAX_DATA_FRAME) {
     const part = chunk.subarray(at, Math.min(chunk.length, at + MAX_DATA_FRAME));
     const hl = 1 + varintLength(part.length);
