@@ -8,20 +8,39 @@
 /** Path of the CLI entry point. */
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
-/** Returns a TCP port that was free a moment ago. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+/**
+ * Test listen ports come from 20000..32767, below Linux's ephemeral range (32768..60999):
+ * a port the kernel would hand to some parallel test's outgoing connection cannot be taken
+ * between picking it and binding it. Each pick is checked free for TCP and UDP.
+ */
+const PORT_LOW = 20000;
+const PORT_HIGH = 32767;
+const handedOut = new Set<number>();
+
+function isFree(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-/** Returns a UDP port that was free a moment ago. */
+/** Returns a port that is free for TCP and UDP on 127.0.0.1 and not handed out before in this process. */
+export function freePort(): number {
+  for (let i = 0; i < 1000; i++) {
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW));
+    if (handedOut.has(port) || !isFree(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error("No free test port found");
+}
+
+/** Returns a UDP port that was free a moment ago (same range as {@linkcode freePort}). */
 export function freeUdpPort(): number {
-  const s = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (s.addr as Deno.NetAddr).port;
-  s.close();
-  return port;
+  return freePort();
 }
 
 /** Waits until a TCP connect to `port` succeeds. */

@@ -17,20 +17,8 @@ export function hasCommand(name: string): boolean {
 }
 
 /** A free port on 127.0.0.1 for both TCP and UDP (best effort). */
-export function freePort(): number {
-  for (;;) {
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (l.addr as Deno.NetAddr).port;
-    l.close();
-    try {
-      const u = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
-      u.close();
-      return port;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AddrInUse)) throw e;
-    }
-  }
-}
+import { freePort } from "../_util/mod.ts";
+export { freePort };
 
 /** A running peer. */
 export interface Peer {

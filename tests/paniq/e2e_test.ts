@@ -1,3 +1,4 @@
+import { freePort as sharedFreePort } from "../_util/mod.ts";
 /**
  * End to end: `paniq proxy` and `paniq socks` as separate processes on loopback with the §4.7
  * example profile, curl through the SOCKS5 port to a local origin.
@@ -8,17 +9,8 @@ import { EXAMPLE_PROFILE } from "./_helpers.ts";
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const BODY = new Uint8Array(2 * 1024 * 1024).map((_, i) => (i * 7 + (i >> 10)) & 0xff);
 
-function freePort(transport: "tcp" | "udp"): number {
-  if (transport === "tcp") {
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const p = (l.addr as Deno.NetAddr).port;
-    l.close();
-    return p;
-  }
-  const u = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const p = (u.addr as Deno.NetAddr).port;
-  u.close();
-  return p;
+function freePort(_transport: "tcp" | "udp"): number {
+  return sharedFreePort();
 }
 
 function spawn(args: string[], extra: string[] = []): Deno.ChildProcess {
