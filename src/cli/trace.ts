@@ -6,7 +6,6 @@
  * @module
  */
 import { type Command, InvalidArgumentError } from "commander";
-import { escapeBraces } from "../traceroute/log_text.ts";
 import { getLogger, setupLogging } from "../common/log.ts";
 import {
   defaultParams,
@@ -127,7 +126,7 @@ export function registerTrace(program: Command): void {
             "failed to start driver: StartDriver failed to init driver: not available in this build",
           );
         }
-        const results = await runTraceroute(params, { log: (level, m) => log[level](escapeBraces(m)) });
+        const results = await runTraceroute(params, { log: (level, m) => log[level](m) });
         await Deno.stdout.write(new TextEncoder().encode(toPrettyJSON(results)));
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);

@@ -5,7 +5,6 @@
  * @module
  */
 import { type Command, InvalidArgumentError } from "commander";
-import { escapeBraces } from "../traceroute/log_text.ts";
 import { getLogger, type LogLevel, setupLogging } from "../common/log.ts";
 import { createApp } from "../traceroute/server.ts";
 
@@ -51,7 +50,7 @@ export function registerTraceServer(program: Command): void {
           "failed to start driver: StartDriver failed to init driver: not available in this build",
         );
       }
-      const app = createApp({ log: (level, m) => log[level](escapeBraces(m)) });
+      const app = createApp({ log: (level, m) => log[level](m) });
       const ac = new AbortController();
       const stop = () => ac.abort();
       Deno.addSignalListener("SIGINT", stop);

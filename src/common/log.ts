@@ -117,11 +117,13 @@ export async function setupLogging(options: LogOptions = {}): Promise<void> {
  */
 export function getLogger(...scope: string[]): Logger {
   const l = ltGetLogger(["switchyard", ...scope]);
+  // LogTape reads `{name}` in a message as a placeholder; pass the text as a property so
+  // messages containing braces (JSON, IPv6 zones, user input) print verbatim.
   return {
-    trace: (m) => l.trace(m),
-    debug: (m) => l.debug(m),
-    info: (m) => l.info(m),
-    warn: (m) => l.warn(m),
-    error: (m) => l.error(m),
+    trace: (m) => l.trace("{m}", { m }),
+    debug: (m) => l.debug("{m}", { m }),
+    info: (m) => l.info("{m}", { m }),
+    warn: (m) => l.warn("{m}", { m }),
+    error: (m) => l.error("{m}", { m }),
   };
 }
