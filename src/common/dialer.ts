@@ -9,7 +9,7 @@ import { lookup } from "node:dns/promises";
 import net from "node:net";
 import type { Dialer, DialOptions, Packet, PacketConn, Socksaddr, Stream } from "../adapter/types.ts";
 import { race, type ResolvedAddress, sortAddresses, type Strategy } from "./happy_eyeballs.ts";
-import { NodeSocketStream } from "./node_stream.ts";
+import { NodeDuplexStream } from "./node_stream.ts";
 import { isIP } from "./socks_addr.ts";
 
 /** Default TCP connect timeout, ms (sing-box `C.TCPConnectTimeout`). */
@@ -44,7 +44,7 @@ async function connectNode(addr: ResolvedAddress, port: number, localAddress: st
     socket.once("connect", () => resolve());
     socket.once("error", reject);
   });
-  return new NodeSocketStream(socket);
+  return new NodeDuplexStream(socket);
 }
 
 /** Dials TCP and opens UDP sockets on this host. */

@@ -1,37 +1,50 @@
 /**
- * Adapts a `node:net` Socket to the {@linkcode Stream} contract. Used only where `Deno.connect`
- * lacks an option (binding a local address: `inet4_bind_address`); the fast path stays on
- * `Deno.TcpConn`.
+ * Adapts a `node:stream` Duplex (a `node:net`/`node:tls` socket, an HTTP/2 stream) to the
+ * {@linkcode Stream} contract. Used only where Deno's own connections lack a feature (binding a
+ * local address, `insecure` TLS, HTTP/2); the relay fast path stays on `Deno.TcpConn`.
  *
  * @module
  */
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { Stream } from "../adapter/types.ts";
 
-/** A Stream over a connected node socket. */
-export class NodeSocketStream implements Stream {
-  #socket: Socket;
+/** Options of {@linkcode NodeDuplexStream}. */
+export interface NodeDuplexOptions {
+  /** Reads wait for this first; a rejection fails them (e.g. an HTTP/2 response status). */
+  ready?: Promise<void>;
+  /** How to close both directions. @default destroy() */
+  close?: () => void;
+}
+
+/** A Stream over a node Duplex, with backpressure (pauses after 16 queued chunks). */
+export class NodeDuplexStream implements Stream {
+  #d: Duplex;
   #chunks: Uint8Array[] = [];
   #ended = false;
   #error: Error | null = null;
   #waiter: (() => void) | null = null;
+  #ready: Promise<void>;
+  #close: () => void;
 
-  constructor(socket: Socket) {
-    this.#socket = socket;
-    socket.on("data", (b: Uint8Array) => {
+  constructor(d: Duplex, options: NodeDuplexOptions = {}) {
+    this.#d = d;
+    this.#ready = options.ready ?? Promise.resolve();
+    this.#ready.catch(() => {});
+    this.#close = options.close ?? (() => d.destroy());
+    d.on("data", (b: Uint8Array) => {
       this.#chunks.push(b);
-      if (this.#chunks.length > 16) socket.pause();
+      if (this.#chunks.length > 16) d.pause();
       this.#wake();
     });
-    socket.on("end", () => {
+    d.on("end", () => {
       this.#ended = true;
       this.#wake();
     });
-    socket.on("error", (e: Error) => {
+    d.on("error", (e: Error) => {
       this.#error = e;
       this.#wake();
     });
-    socket.on("close", () => {
+    d.on("close", () => {
       this.#ended = true;
       this.#wake();
     });
@@ -44,6 +57,7 @@ export class NodeSocketStream implements Stream {
   }
 
   async read(p: Uint8Array): Promise<number | null> {
+    await this.#ready;
     while (this.#chunks.length === 0) {
       if (this.#error) throw this.#error;
       if (this.#ended) return null;
@@ -54,23 +68,28 @@ export class NodeSocketStream implements Stream {
     p.set(head.subarray(0, n));
     if (n < head.length) this.#chunks[0] = head.subarray(n);
     else this.#chunks.shift();
-    if (this.#chunks.length <= 4) this.#socket.resume();
+    if (this.#chunks.length <= 4) this.#d.resume();
     return n;
   }
 
   write(p: Uint8Array): Promise<number> {
     if (this.#error) return Promise.reject(this.#error);
+    if (this.#d.destroyed || this.#d.writableEnded) {
+      return Promise.reject(new Deno.errors.BrokenPipe("stream closed"));
+    }
     const copy = p.slice();
     return new Promise((resolve, reject) => {
-      this.#socket.write(copy, (e?: Error | null) => e ? reject(e) : resolve(copy.length));
+      this.#d.write(copy, (e?: Error | null) => e ? reject(e) : resolve(copy.length));
     });
   }
 
   closeWrite(): Promise<void> {
-    return new Promise((resolve) => this.#socket.end(resolve));
+    if (this.#d.writableEnded || this.#d.destroyed) return Promise.resolve();
+    return new Promise((resolve) => this.#d.end(resolve));
   }
 
   close(): void {
-    this.#socket.destroy();
+    if (this.#d.destroyed) return;
+    this.#close();
   }
 }

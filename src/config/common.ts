@@ -34,9 +34,6 @@ export const duration = z.string({ error: 'expected duration string such as "5s"
   },
 );
 
-/** An IP address literal (v4 or v6, no brackets). */
-export const ipAddress = z.union([z.ipv4(), z.ipv6()], { error: "expected IP address" });
-
 /** A user with name and password (socks/http/mixed inbounds). */
 export const userSchema = z.strictObject({
   username: z.string(),

@@ -158,45 +158,31 @@ export class Router implements ConnectionRouter {
         formatAddr(metadata.destination)
       }`,
     );
-    let d = this.decide(metadata);
     let replied = false;
-    while (d.kind === "sniff" || d.kind === "resolve") {
-      log.debug(`router: match ${d.rule}`);
-      if (d.kind === "resolve") {
-        try {
-          await this.#resolve(metadata, d.action, log);
-        } catch (e) {
-          await this.#fail(stream, replied ? {} : hooks, log, e instanceof Error ? e : new Error(String(e)));
-          return;
-        }
-        d = this.decide(metadata, performance.now(), d.next);
-        continue;
-      }
-      if (!replied && hooks.onSuccess) {
-        // A client sends its first bytes only after the inbound's success reply (as sing-box does).
-        try {
+    let d: FinalDecision;
+    try {
+      d = await this.#walk(metadata, log, async (sniff) => {
+        if (!replied && hooks.onSuccess) {
+          // A client sends its first bytes only after the inbound's success reply (as sing-box does).
           await hooks.onSuccess();
-        } catch {
-          closeQuietly(stream);
-          return;
+          replied = true;
         }
-        replied = true;
-      }
-      if (metadata.protocol === undefined && !skipSniffPort(metadata.destination.port)) {
-        const names = d.sniffers;
+        if (skipSniffPort(metadata.destination.port)) return;
         let result: SniffResult | null = null;
-        const peeked = await peekStream(stream, d.timeoutMs, (bytes) => {
-          const r = sniffStream(bytes, names);
+        const peeked = await peekStream(stream, sniff.timeoutMs, (bytes) => {
+          const r = sniffStream(bytes, sniff.sniffers);
           if (r === "need-more") return false;
           result = r;
           return true;
         });
         stream = peeked.stream;
         applySniff(metadata, result, log);
-      }
-      d = this.decide(metadata, performance.now(), d.next);
+      });
+    } catch (e) {
+      await this.#fail(stream, replied ? {} : hooks, log, asError(e));
+      return;
     }
-    return await this.#connect(stream, metadata, replied ? {} : hooks, d as FinalDecision, log, id);
+    return await this.#connect(stream, metadata, replied ? {} : hooks, d, log, id);
   }
 
   async #connect(
@@ -242,7 +228,7 @@ export class Router implements ConnectionRouter {
       log.info(`outbound/${outbound.type}[${outbound.tag}]: outbound connection to ${formatAddr(target)}`);
       remote = await outbound.dial(target, { metadata, signal: abort.signal });
     } catch (e) {
-      await this.#fail(stream, hooks, log, e instanceof Error ? e : new Error(String(e)));
+      await this.#fail(stream, hooks, log, asError(e));
       return;
     }
     try {
@@ -274,6 +260,26 @@ export class Router implements ConnectionRouter {
     } finally {
       untrack();
     }
+  }
+
+  /**
+   * Matches rules, performing the non-final steps that need I/O on the way: `resolve` here,
+   * `sniff` through `sniff` (called only while nothing was sniffed yet).
+   * @throws {Error} If a resolve fails or `sniff` throws
+   */
+  async #walk(
+    metadata: Metadata,
+    log: Logger,
+    sniff: (d: Extract<Decision, { kind: "sniff" }>) => Promise<void>,
+  ): Promise<FinalDecision> {
+    let d = this.decide(metadata);
+    while (d.kind === "sniff" || d.kind === "resolve") {
+      log.debug(`router: match ${d.rule}`);
+      if (d.kind === "resolve") await this.#resolve(metadata, d.action, log);
+      else if (metadata.protocol === undefined) await sniff(d);
+      d = this.decide(metadata, performance.now(), d.next);
+    }
+    return d;
   }
 
   /** The `resolve` action: resolves a domain destination so later IP rules and the dial use its addresses. */
@@ -314,37 +320,27 @@ export class Router implements ConnectionRouter {
         formatAddr(metadata.source)
       }`,
     );
-    let d = this.decide(metadata);
-    while (d.kind === "sniff" || d.kind === "resolve") {
-      log.debug(`router: match ${d.rule}`);
-      if (d.kind === "resolve") {
-        try {
-          await this.#resolve(metadata, d.action, log);
-        } catch (e) {
-          log.error(`connection: ${errorMessage(e)}`);
-          await hooks.onFailure?.(e instanceof Error ? e : new Error(String(e))).catch(() => {});
-          conn.close();
-          return;
-        }
-        d = this.decide(metadata, performance.now(), d.next);
-        continue;
-      }
-      if (metadata.protocol === undefined) {
-        const names = d.sniffers;
+    let d: FinalDecision;
+    try {
+      d = await this.#walk(metadata, log, async (sniff) => {
         const quic = newQuicSniffContext();
         let result: SniffResult | null = null;
-        const peeked = await peekPackets(conn, d.timeoutMs, (packets) => {
-          const r = sniffPacket(packets[packets.length - 1]!.data, names, quic);
+        const peeked = await peekPackets(conn, sniff.timeoutMs, (packets) => {
+          const r = sniffPacket(packets[packets.length - 1]!.data, sniff.sniffers, quic);
           if (r === "need-more") return false;
           result = r;
           return true;
         });
         conn = peeked.conn;
         applySniff(metadata, result, log);
-      }
-      d = this.decide(metadata, performance.now(), d.next);
+      });
+    } catch (e) {
+      log.error(`connection: ${errorMessage(e)}`);
+      await hooks.onFailure?.(asError(e)).catch(() => {});
+      conn.close();
+      return;
     }
-    return await this.#connectPackets(conn, metadata, hooks, d as FinalDecision, log, id);
+    return await this.#connectPackets(conn, metadata, hooks, d, log, id);
   }
 
   async #connectPackets(
@@ -385,7 +381,7 @@ export class Router implements ConnectionRouter {
       });
     } catch (e) {
       log.error(`connection: open outbound packet connection: ${errorMessage(e)}`);
-      await hooks.onFailure?.(e instanceof Error ? e : new Error(String(e))).catch(() => {});
+      await hooks.onFailure?.(asError(e)).catch(() => {});
       conn.close();
       return;
     }
@@ -431,6 +427,10 @@ function applySniff(metadata: Metadata, result: SniffResult | null, log: Logger)
   log.debug(
     `router: sniffed protocol: ${result.protocol}${result.domain ? `, domain: ${result.domain}` : ""}`,
   );
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
 }
 
 function definedOnly(o: RouteOptionsAction): RouteOptionsAction {

@@ -152,7 +152,7 @@ export class SocksOutbound implements Outbound {
         relayAddr = { ...relayAddr, host: this.#server.host };
       }
       const packets = await this.#dialer.listenPacket(relayAddr, options);
-      return new SocksPacketConn(control, packets, relayAddr, destination);
+      return new SocksPacketConn(control, packets, relayAddr);
     } catch (e) {
       control.close();
       throw e;
@@ -167,7 +167,7 @@ class SocksPacketConn implements PacketConn {
   #relay: Socksaddr;
   #closed = false;
 
-  constructor(control: Stream, packets: PacketConn, relay: Socksaddr, _first: Socksaddr) {
+  constructor(control: Stream, packets: PacketConn, relay: Socksaddr) {
     this.#control = control;
     this.#packets = packets;
     this.#relay = relay;

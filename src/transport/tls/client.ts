@@ -7,7 +7,7 @@
 import tls from "node:tls";
 import type { Dialer, DialOptions, Socksaddr, Stream } from "../../adapter/types.ts";
 import type { Logger } from "../../common/log.ts";
-import { NodeSocketStream } from "../../common/node_stream.ts";
+import { NodeDuplexStream } from "../../common/node_stream.ts";
 import { IGNORED_TLS_FIELDS, type OutboundTlsOptions } from "./config.ts";
 
 /** Resolved client TLS settings. */
@@ -67,7 +67,7 @@ export async function dialTls(
       socket.once("secureConnect", () => resolve());
       socket.once("error", reject);
     });
-    return new NodeSocketStream(socket as never);
+    return new NodeDuplexStream(socket as never);
   }
   const conn = await dialer.dial(server, options);
   if (!("setNoDelay" in conn) || !("remoteAddr" in conn)) {

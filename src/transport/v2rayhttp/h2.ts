@@ -10,6 +10,7 @@ import http2 from "node:http2";
 import { Duplex } from "node:stream";
 import type { Stream } from "../../adapter/types.ts";
 import { writeAll } from "../../common/prefixed_stream.ts";
+import { NodeDuplexStream } from "../../common/node_stream.ts";
 
 /** HTTP/2 stream and connection receive windows, bytes (larger than the 64 KiB default for throughput). */
 export const H2_WINDOW = 4 << 20;
@@ -67,80 +68,11 @@ export class StreamDuplex extends Duplex {
   }
 }
 
-/** A {@linkcode Stream} over one HTTP/2 request or response stream. */
-export class H2Stream implements Stream {
-  #h: http2.Http2Stream;
-  #chunks: Uint8Array[] = [];
-  #ended = false;
-  #error: Error | null = null;
-  #waiter: (() => void) | null = null;
-  #ready: Promise<void>;
-
+/** A {@linkcode Stream} over one HTTP/2 request or response stream; closing cancels the stream. */
+export class H2Stream extends NodeDuplexStream {
   /** `ready` settles when the peer's headers are acceptable (client: the response status). */
   constructor(h: http2.Http2Stream, ready: Promise<void> = Promise.resolve()) {
-    this.#h = h;
-    this.#ready = ready;
-    ready.catch(() => {});
-    h.on("data", (b: Uint8Array) => {
-      this.#chunks.push(b);
-      if (this.#chunks.length > 16) h.pause();
-      this.#wake();
-    });
-    h.on("end", () => {
-      this.#ended = true;
-      this.#wake();
-    });
-    h.on("error", (e: Error) => {
-      this.#error = e;
-      this.#wake();
-    });
-    h.on("close", () => {
-      this.#ended = true;
-      this.#wake();
-    });
-  }
-
-  #wake(): void {
-    const w = this.#waiter;
-    this.#waiter = null;
-    w?.();
-  }
-
-  async read(p: Uint8Array): Promise<number | null> {
-    await this.#ready;
-    while (this.#chunks.length === 0) {
-      if (this.#error) throw this.#error;
-      if (this.#ended) return null;
-      await new Promise<void>((r) => this.#waiter = r);
-    }
-    const head = this.#chunks[0];
-    const n = Math.min(p.length, head.length);
-    p.set(head.subarray(0, n));
-    if (n < head.length) this.#chunks[0] = head.subarray(n);
-    else this.#chunks.shift();
-    if (this.#chunks.length <= 4) this.#h.resume();
-    return n;
-  }
-
-  write(p: Uint8Array): Promise<number> {
-    if (this.#error) return Promise.reject(this.#error);
-    if (this.#h.destroyed || this.#h.writableEnded) {
-      return Promise.reject(new Deno.errors.BrokenPipe("HTTP/2 stream closed"));
-    }
-    const copy = p.slice();
-    return new Promise((resolve, reject) => {
-      this.#h.write(copy, (e?: Error | null) => e ? reject(e) : resolve(copy.length));
-    });
-  }
-
-  closeWrite(): Promise<void> {
-    if (this.#h.writableEnded || this.#h.destroyed) return Promise.resolve();
-    return new Promise((resolve) => this.#h.end(resolve));
-  }
-
-  close(): void {
-    if (this.#h.destroyed) return;
-    this.#h.close(http2.constants.NGHTTP2_CANCEL);
+    super(h, { ready, close: () => h.close(http2.constants.NGHTTP2_CANCEL) });
   }
 }
 
