@@ -50,30 +50,43 @@ export function registerRun(program: Command): void {
     .description("Run service")
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globalOptions(cmd);
-      let box = await startBox(g);
       const log = getLogger();
-      let reloading = Promise.resolve();
-      await new Promise<void>((resolve) => {
-        const stop = (sig: Deno.Signal) => {
-          log.info(`received ${sig}, shutting down`);
-          for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) Deno.removeSignalListener(s, handlers[s]);
-          reloading.then(() => box.close(SHUTDOWN_GRACE_MS)).finally(resolve);
-        };
-        const handlers = {
-          SIGINT: () => stop("SIGINT"),
-          SIGTERM: () => stop("SIGTERM"),
-          SIGHUP: () => {
-            log.info("received SIGHUP, reloading");
-            reloading = reloading.then(async () => {
-              try {
-                box = await reload(g, box);
-              } catch (e) {
-                log.error(`reload: ${errorMessage(e)}`);
-              }
-            });
-          },
-        };
-        for (const s of ["SIGINT", "SIGTERM", "SIGHUP"] as const) Deno.addSignalListener(s, handlers[s]);
-      });
+      let box: Box | undefined;
+      let stopped!: () => void;
+      const done = new Promise<void>((r) => stopped = r);
+      // Signal handlers go in before the listeners open: a signal that arrives while starting is
+      // applied once start has finished, never by the default action (an abrupt exit).
+      let queue: Promise<unknown> = startBox(g).then((b) => box = b);
+      const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+      const removeHandlers = () => {
+        for (const s of signals) Deno.removeSignalListener(s, handlers[s]);
+      };
+      const stop = (sig: Deno.Signal) => {
+        log.info(`received ${sig}, shutting down`);
+        removeHandlers();
+        queue.then(() => box?.close(SHUTDOWN_GRACE_MS)).catch(() => {}).finally(stopped);
+      };
+      const handlers = {
+        SIGINT: () => stop("SIGINT"),
+        SIGTERM: () => stop("SIGTERM"),
+        SIGHUP: () => {
+          log.info("received SIGHUP, reloading");
+          queue = queue.then(async () => {
+            try {
+              box = await reload(g, box!);
+            } catch (e) {
+              log.error(`reload: ${errorMessage(e)}`);
+            }
+          });
+        },
+      };
+      for (const s of signals) Deno.addSignalListener(s, handlers[s]);
+      try {
+        await queue;
+      } catch (e) {
+        removeHandlers();
+        throw e;
+      }
+      await done;
     });
 }

@@ -15,7 +15,9 @@ export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
  */
 const PORT_LOW = 20000;
 const PORT_HIGH = 32767;
-const handedOut = new Set<number>();
+const CLAIM_DIR = `${Deno.env.get("TMPDIR") ?? "/tmp"}/switchyard-test-ports`;
+/** A claim older than this is from a finished run and may be reused, ms. */
+const CLAIM_STALE_MS = 10 * 60_000;
 
 function isFree(port: number): boolean {
   try {
@@ -27,13 +29,35 @@ function isFree(port: number): boolean {
   }
 }
 
-/** Returns a port that is free for TCP and UDP on 127.0.0.1 and not handed out before in this process. */
+/**
+ * Claims `port` for this test run across all test workers and processes: creating the marker
+ * file with `createNew` is atomic, so two parallel test files never get the same port.
+ */
+function claim(port: number): boolean {
+  const path = `${CLAIM_DIR}/${port}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      Deno.openSync(path, { write: true, createNew: true }).close();
+      return true;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      const age = Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
+      if (age < CLAIM_STALE_MS) return false;
+      try {
+        Deno.removeSync(path);
+      } catch { /* another worker removed it first */ }
+    }
+  }
+  return false;
+}
+
+/** Returns a port that is free for TCP and UDP on 127.0.0.1 and claimed by no other test. */
 export function freePort(): number {
+  Deno.mkdirSync(CLAIM_DIR, { recursive: true });
   for (let i = 0; i < 1000; i++) {
     const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW));
-    if (handedOut.has(port) || !isFree(port)) continue;
-    handedOut.add(port);
-    return port;
+    if (!claim(port)) continue;
+    if (isFree(port)) return port;
   }
   throw new Error("No free test port found");
 }
@@ -215,9 +239,4 @@ export function requireTool(name: string, pkg: string): boolean {
   if (Deno.env.get("CI")) throw new Error(`${name} is missing: CI must install the Debian package "${pkg}"`);
   console.log(`SKIP: ${name} not installed (apt-get install ${pkg})`);
   return false;
-}
-
-/** Whether the test runs as root (needed for netns labs and some peers). */
-export function isRoot(): boolean {
-  return Deno.uid?.() === 0;
 }
