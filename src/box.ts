@@ -27,6 +27,7 @@ import type { DnsRouter } from "./dns/router.ts";
 import { getLogger, type Logger } from "./common/log.ts";
 import { compileRule } from "./route/rule/compile.ts";
 import { Router } from "./route/router.ts";
+import { ClashModeState } from "./route/clash_mode.ts";
 
 /** Dial fields parsed but not honoured by this build (warned about when set). */
 const IGNORED_DIAL_FIELDS = [
@@ -119,10 +120,19 @@ export class Box {
   readonly inbounds: Inbound[];
   readonly outbounds: Map<string, Outbound>;
   readonly dns: DnsRouter;
+  /** Clash API mode read by `clash_mode` rule items; undefined mode without `experimental.clash_api`. */
+  readonly clashMode: ClashModeState;
   #logger: Logger;
 
-  private constructor(router: Router, inbounds: Inbound[], outbounds: Map<string, Outbound>, dns: DnsRouter) {
+  private constructor(
+    router: Router,
+    inbounds: Inbound[],
+    outbounds: Map<string, Outbound>,
+    dns: DnsRouter,
+    clashMode: ClashModeState,
+  ) {
     this.router = router;
+    this.clashMode = clashMode;
     this.inbounds = inbounds;
     this.outbounds = outbounds;
     this.dns = dns;
@@ -140,7 +150,10 @@ export class Box {
       ? options.outbounds
       : [{ type: "direct", tag: "direct", options: { type: "direct" }, path: "outbounds" }];
     checkDetours(outboundOptions);
+    const clashApi = options.experimental?.clash_api as { default_mode?: string } | undefined;
+    const clashMode = new ClashModeState(clashApi ? (clashApi.default_mode ?? "Rule") : undefined);
     const dns = buildDnsRouter(options.dns ?? {}, {
+      clashMode: () => clashMode.mode ?? "",
       dialer: (detour) => new DetourDialer(detour, lookup),
       logger: getLogger("dns"),
       extraTransports: { h3: createH3Transport, quic: createQuicTransport },
@@ -178,7 +191,7 @@ export class Box {
       const ctx: InboundContext = { tag: i.tag, router, logger: getLogger("inbound", `${i.type}[${i.tag}]`) };
       return registries.inbounds.get(i.type)!.create(ctx, i.options);
     });
-    return new Box(router, inbounds, outbounds, dns);
+    return new Box(router, inbounds, outbounds, dns, clashMode);
   }
 
   /**
