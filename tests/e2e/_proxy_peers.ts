@@ -5,7 +5,16 @@
  * @module
  */
 import { assertEquals } from "../_util/assert.ts";
-import { curl, type Daemon, HELLO, run, spawnDaemon, waitForPort } from "../_util/mod.ts";
+import {
+  curl,
+  type Daemon,
+  freePort,
+  HELLO,
+  run,
+  spawnDaemon,
+  startSwitchyard,
+  waitForPort,
+} from "../_util/mod.ts";
 import { socks5UdpRoundTrip } from "../_util/socks_udp.ts";
 
 /** A self-signed leaf certificate for `localhost` and 127.0.0.1 (not a CA, so it can be pinned). */
@@ -109,4 +118,64 @@ export async function assertUdp(proxyPort: number, echoPort: number, label: stri
   const payload = new TextEncoder().encode(`ping-${label}`);
   const r = await socks5UdpRoundTrip(proxyPort, { host: "127.0.0.1", port: echoPort }, payload);
   assertEquals(new TextDecoder().decode(r.data), `ping-${label}`, `${label}: UDP echo`);
+}
+
+/** One Switchyard↔Switchyard case: name, server inbound fields, client outbound fields. */
+export type PairCase = [name: string, inbound: Record<string, unknown>, outbound: Record<string, unknown>];
+
+/** A running Switchyard server/client pair from {@linkcode startPair}. */
+export interface SwitchyardPair {
+  /** Client mixed-inbound port of each case, by case index. */
+  clientPorts: number[];
+  /** Server inbound port of each case, by case index. */
+  serverPorts: number[];
+  /** Both processes' output, for assertion messages. */
+  logs: () => string;
+  /** Stops the client, then the server. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server Switchyard with one inbound per case (outbound `direct`) and a client
+ * Switchyard with one mixed inbound per case routed to that case's outbound, which points at
+ * the server's matching inbound.
+ */
+export async function startPair(cases: PairCase[]): Promise<SwitchyardPair> {
+  const sp = cases.map(() => freePort());
+  const cp = cases.map(() => freePort());
+  const server = await startSwitchyard({
+    log: { level: "warn" },
+    inbounds: cases.map(([name, inb], i) => ({ tag: name, listen: "127.0.0.1", listen_port: sp[i], ...inb })),
+    outbounds: [{ type: "direct", tag: "direct" }],
+  }, sp);
+  try {
+    const client = await startSwitchyard({
+      log: { level: "warn" },
+      inbounds: cases.map(([name], i) => ({
+        type: "mixed",
+        tag: `in-${name}`,
+        listen: "127.0.0.1",
+        listen_port: cp[i],
+      })),
+      outbounds: cases.map(([name, , out], i) => ({
+        tag: name,
+        server: "127.0.0.1",
+        server_port: sp[i],
+        ...out,
+      })),
+      route: { rules: cases.map(([name]) => ({ inbound: [`in-${name}`], outbound: name })) },
+    }, cp);
+    return {
+      clientPorts: cp,
+      serverPorts: sp,
+      logs: () => client.output() + "\n--- server ---\n" + server.output(),
+      async stop() {
+        await client.stop();
+        await server.stop();
+      },
+    };
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
 }
