@@ -19,6 +19,7 @@ import { Router } from "../src/route/router.ts";
 import { compileRule } from "../src/route/rule/compile.ts";
 import { routeRuleSchema } from "../src/config/route.ts";
 import { getLogger } from "../src/common/log.ts";
+import { freePort, median } from "./_util.ts";
 
 const NAMES = 1000;
 
@@ -33,13 +34,6 @@ if (Deno.args[0] === "serve") {
     : listenDns(router, { hostname: "127.0.0.1", port: 0 });
   console.log(JSON.stringify({ port: server.port }));
   await new Promise(() => {});
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function waitDns(port: number): Promise<void> {
@@ -82,11 +76,6 @@ async function dnsperf(port: number, file: string, seconds: number): Promise<num
   if (!m) throw new Error(`dnsperf output not understood:\n${text}${new TextDecoder().decode(out.stderr)}`);
   if (lost && Number(lost[1]) > 0) console.error(`dnsperf on ${port}: ${lost[1]} queries lost`);
   return Number(m[1]);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 const seconds = Number(Deno.args[0] ?? "10");

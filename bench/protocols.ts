@@ -11,6 +11,8 @@
 import { gcm } from "@noble/ciphers/aes.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { createAead } from "../src/common/aead.ts";
+import { makeCert } from "../tests/e2e/_proxy_peers.ts";
+import { curlSpeed, freePort, median, stop, waitPort } from "./_util.ts";
 
 const SIZE = Number(Deno.env.get("BENCH_BYTES") ?? 1024 ** 3);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 3);
@@ -18,56 +20,8 @@ const ONLY = Deno.env.get("BENCH_ONLY")?.split(",");
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const UUID = "d73f92d8-aa98-1309-1335-bbbca4848995";
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const p = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return p;
-}
-
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`port ${port} never opened`);
-}
-
 function spawn(cmd: string, args: string[]): Deno.ChildProcess {
   return new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" }).spawn();
-}
-
-async function stop(c: Deno.ChildProcess): Promise<void> {
-  try {
-    c.kill("SIGKILL");
-  } catch { /* exited */ }
-  await c.status;
-}
-
-async function curlSpeed(socksPort: number, url: string): Promise<number> {
-  const args = [
-    "-s",
-    "-o",
-    "/dev/null",
-    "-w",
-    "%{speed_download} %{size_download}",
-    "--socks5-hostname",
-    `127.0.0.1:${socksPort}`,
-    url,
-  ];
-  const out = await new Deno.Command("curl", { args, stdout: "piped" }).output();
-  const [speed, size] = new TextDecoder().decode(out.stdout).split(" ").map(Number);
-  if (size !== SIZE) throw new Error(`curl via ${socksPort} got ${size} of ${SIZE} bytes`);
-  return speed! / 1e6;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 /** One-core AEAD throughput per backend, 16 KiB records: the measurement behind `src/common/aead.ts`. */
@@ -101,32 +55,7 @@ const aeadLines = aeadTable();
 for (const l of aeadLines) console.log(l);
 
 const dir = await Deno.makeTempDir({ prefix: "switchyard-bench-proto-" });
-const certPath = `${dir}/cert.pem`, keyPath = `${dir}/key.pem`;
-await new Deno.Command("openssl", {
-  args: [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    keyPath,
-    "-out",
-    certPath,
-    "-days",
-    "2",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    "-addext",
-    "basicConstraints=critical,CA:FALSE",
-  ],
-  stdout: "null",
-  stderr: "null",
-}).output();
+const { certPath, keyPath } = await makeCert(dir);
 
 const origin = new Deno.Command(Deno.execPath(), {
   args: ["run", "-A", new URL("./_origin.ts", import.meta.url).pathname],
@@ -331,7 +260,9 @@ async function measure(p: Pair): Promise<number[]> {
   const { socks, procs } = await p();
   try {
     const speeds: number[] = [];
-    for (let i = 0; i < RUNS; i++) speeds.push(await curlSpeed(socks, url));
+    for (let i = 0; i < RUNS; i++) {
+      speeds.push(await curlSpeed(["--socks5-hostname", `127.0.0.1:${socks}`], url, SIZE));
+    }
     return speeds;
   } finally {
     for (const c of procs) await stop(c);

@@ -7,6 +7,7 @@
  * Run: `deno task bench` (root recommended; needs curl, danted, microsocks).
  */
 import { encodeGreeting, encodeRequest } from "../src/protocol/socks/socks5.ts";
+import { curlSpeed, freePort, median, waitPort } from "./_util.ts";
 
 const SIZE = Number(Deno.env.get("BENCH_BYTES") ?? 1024 ** 3);
 const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 3);
@@ -16,41 +17,8 @@ const IDLE = Number(Deno.env.get("BENCH_IDLE") ?? 9_500);
 const tty = Deno.stderr.isTerminal();
 const progress = (s: string) => tty && Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${s}`));
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const p = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return p;
-}
-
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`port ${port} never opened`);
-}
-
 function spawn(cmd: string, args: string[], stderr: "null" | "inherit" = "null"): Deno.ChildProcess {
   return new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr }).spawn();
-}
-
-async function curlSpeed(proxy: string | null, url: string): Promise<number> {
-  const args = ["-s", "-o", "/dev/null", "-w", "%{speed_download} %{size_download}", url];
-  if (proxy) args.unshift("-x", proxy);
-  const out = await new Deno.Command("curl", { args, stdout: "piped" }).output();
-  const [speed, size] = new TextDecoder().decode(out.stdout).split(" ").map(Number);
-  if (size !== SIZE) throw new Error(`curl via ${proxy} got ${size} of ${SIZE} bytes`);
-  return speed! / 1e6;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 function rssMiB(pid: number): number {
@@ -127,7 +95,7 @@ try {
   for (let run = 0; run < RUNS; run++) {
     for (const [name, proxy] of paths) {
       progress(`run ${run + 1}/${RUNS}: ${name}`);
-      const speed = await curlSpeed(proxy, proxy?.startsWith("http") ? url : url);
+      const speed = await curlSpeed(proxy ? ["-x", proxy] : [], url, SIZE);
       results.set(name, [...(results.get(name) ?? []), speed]);
     }
   }
