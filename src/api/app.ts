@@ -51,13 +51,12 @@ function corsFor(options: AppOptions): MiddlewareHandler {
   return async function corsPolicy(c, next) {
     // A WebSocket upgrade response must reach Deno untouched; CORS does not apply to it.
     if (wantsWebSocket(c.req.raw)) return await next();
-    await handler(c, next);
-    if (
-      options.allowPrivateNetwork && c.req.method === "OPTIONS" &&
-      c.req.header("access-control-request-private-network") === "true"
-    ) {
-      c.res.headers.set("Access-Control-Allow-Private-Network", "true");
+    const preflight = await handler(c, next);
+    if (!preflight) return;
+    if (options.allowPrivateNetwork && c.req.header("access-control-request-private-network") === "true") {
+      preflight.headers.set("Access-Control-Allow-Private-Network", "true");
     }
+    return preflight;
   };
 }
 

@@ -25,7 +25,8 @@ export function errorResponse(
 
 /** A decimal integer query parameter in `lo..hi`. */
 export function intParam(lo: number, hi: number) {
-  return z.string().regex(/^-?\d+$/, { error: `expected integer ${lo}..${hi}` }).transform(Number).pipe(
+  const error = `expected integer ${lo}..${hi}`;
+  return z.string({ error }).regex(/^-?\d+$/, { error }).transform(Number).pipe(
     intRange(lo, hi),
   );
 }
