@@ -20,9 +20,12 @@ import { clashModeList, ModeController } from "./modes.ts";
 import { type ClashApiOptions, clashApiSchema } from "./options.ts";
 import { ClashApiServer } from "./server.ts";
 
-const experimentalSchema = z.looseObject({
+const experimentalSchema = z.strictObject({
   cache_file: cacheFileSchema.optional(),
   clash_api: clashApiSchema.optional(),
+  // Parsed for portability; not implemented by this build (warned about when set).
+  v2ray_api: z.record(z.string(), z.unknown()).optional(),
+  debug: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** What {@linkcode Experimental.attach} needs once the box is built. */
@@ -58,6 +61,9 @@ export class Experimental {
     this.#log = logger;
     const o = parseAt(experimentalSchema, raw ?? {}, "experimental");
     this.clashApiOptions = o.clash_api;
+    for (const key of ["v2ray_api", "debug"] as const) {
+      if (o[key]) logger.warn(`experimental.${key} is not supported by this build and is ignored`);
+    }
     const c = o.cache_file;
     if (c?.enabled) {
       try {

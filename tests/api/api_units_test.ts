@@ -153,4 +153,5 @@ Deno.test("experimental config errors name the JSON path", () => {
     ConfigError,
     "experimental.cache_file.rdrc_timeout",
   );
+  assertThrows(() => build({ clashapi: {} }), ConfigError, 'experimental: unknown field "clashapi"');
 });

@@ -1,8 +1,8 @@
 /**
  * Closing the connections a group opened when its choice changes (sing-box
- * `common/interrupt`). Connections the router relays for inbounds are "external" and closed
- * only with `interrupt_exist_connections`; connections other parts open through the group
- * (DNS over a detour, nested dials) are always closed.
+ * `common/interrupt`). Connections the router relays for inbounds are "external" (their dial
+ * carries `DialOptions.metadata`) and closed only with `interrupt_exist_connections`;
+ * connections other parts open through the group (DNS over a detour) are always closed.
  *
  * The group keeps weak references, so streams need no wrapper (the relay keeps its
  * `Deno.TcpConn` fast path) and finished connections are collected normally; closing one that
