@@ -28,6 +28,8 @@ import { getLogger, type Logger } from "./common/log.ts";
 import { compileRule } from "./route/rule/compile.ts";
 import { Router } from "./route/router.ts";
 import { ClashModeState } from "./route/clash_mode.ts";
+import { Experimental } from "./api/experimental.ts";
+import { checkGroups } from "./protocol/group/members.ts";
 
 /** Dial fields parsed but not honoured by this build (warned about when set). */
 const IGNORED_DIAL_FIELDS = [
@@ -122,6 +124,8 @@ export class Box {
   readonly dns: DnsRouter;
   /** Clash API mode read by `clash_mode` rule items; undefined mode without `experimental.clash_api`. */
   readonly clashMode: ClashModeState;
+  /** Cache file, URL-test history and Clash API (`experimental`). */
+  readonly experimental: Experimental;
   #logger: Logger;
 
   private constructor(
@@ -130,7 +134,9 @@ export class Box {
     outbounds: Map<string, Outbound>,
     dns: DnsRouter,
     clashMode: ClashModeState,
+    experimental: Experimental,
   ) {
+    this.experimental = experimental;
     this.router = router;
     this.clashMode = clashMode;
     this.inbounds = inbounds;
@@ -152,11 +158,14 @@ export class Box {
     checkDetours(outboundOptions);
     const clashApi = options.experimental?.clash_api as { default_mode?: string } | undefined;
     const clashMode = new ClashModeState(clashApi ? (clashApi.default_mode ?? "Rule") : undefined);
+    const experimental = new Experimental(options.experimental, getLogger("clash-api"));
     const dns = buildDnsRouter(options.dns ?? {}, {
       clashMode: () => clashMode.mode ?? "",
       dialer: (detour) => new DetourDialer(detour, lookup),
       logger: getLogger("dns"),
       extraTransports: { h3: createH3Transport, quic: createQuicTransport },
+      fakeIpStorage: experimental.cacheFile?.fakeIpStorage,
+      rdrc: experimental.cacheFile?.rdrcStore,
     });
     const defaultResolver = options.route.default_domain_resolver;
     const checkResolver = (r: DomainResolverOption | undefined, path: string) => {
@@ -178,9 +187,12 @@ export class Box {
           return systemDialer(dial, logger, r === undefined ? undefined : dnsResolver(dns, r));
         },
         outbound: lookup,
+        cacheFile: experimental.cacheFile,
+        urlTestHistory: experimental.urlTestHistory,
       };
       outbounds.set(o.tag, registries.outbounds.get(o.type)!.create(ctx, o.options));
     }
+    checkGroups(outboundOptions, lookup);
     const final = options.route.final ?? outboundOptions[0]!.tag;
     if (!outbounds.has(final)) throw new ConfigError("route.final", `outbound "${final}" not found`);
     const rules = options.route.rules.map((r, i) =>
@@ -191,7 +203,18 @@ export class Box {
       const ctx: InboundContext = { tag: i.tag, router, logger: getLogger("inbound", `${i.type}[${i.tag}]`) };
       return registries.inbounds.get(i.type)!.create(ctx, i.options);
     });
-    return new Box(router, inbounds, outbounds, dns, clashMode);
+    experimental.attach({
+      outbounds,
+      defaultOutbound: final,
+      inbounds,
+      router,
+      dns,
+      clashMode,
+      routeRules: options.route.rules,
+      dnsRules: options.dns?.rules,
+      logLevel: options.log.level ?? "info",
+    });
+    return new Box(router, inbounds, outbounds, dns, clashMode, experimental);
   }
 
   /**
@@ -218,6 +241,12 @@ export class Box {
         }
         started.push(i);
       }
+      try {
+        await this.experimental.start();
+      } catch (e) {
+        throw new Error(`start clash-server: ${errorMessage(e)}`, { cause: e });
+      }
+      started.push(this.experimental);
     } catch (e) {
       for (const s of started.reverse()) await s.close?.().catch(() => {});
       throw e;
@@ -225,9 +254,12 @@ export class Box {
     this.#logger.info(`switchyard started (${((performance.now() - t0) / 1000).toFixed(2)}s)`);
   }
 
-  /** Stops accepting new connections; established ones keep running. */
+  /**
+   * Stops accepting new connections (inbounds and the Clash API) and writes the cache file;
+   * established connections keep running.
+   */
   async closeInbounds(): Promise<void> {
-    await Promise.all(this.inbounds.map((i) => i.close().catch(() => {})));
+    await Promise.all([...this.inbounds, this.experimental].map((i) => i.close().catch(() => {})));
   }
 
   /**

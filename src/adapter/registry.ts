@@ -9,7 +9,14 @@
 import type { z } from "zod";
 import type { Logger } from "../common/log.ts";
 import type { DialFieldsOptions } from "../config/common.ts";
-import type { ConnectionRouter, Dialer, Inbound, Outbound } from "./types.ts";
+import type {
+  ConnectionRouter,
+  Dialer,
+  Inbound,
+  Outbound,
+  SelectionStore,
+  UrlTestHistoryStorage,
+} from "./types.ts";
 
 /** What an inbound constructor receives besides its options. */
 export interface InboundContext {
@@ -29,6 +36,10 @@ export interface OutboundContext {
   dialer(options: DialFieldsOptions): Dialer;
   /** Looks up another outbound by tag (groups, detours); undefined if absent. */
   outbound(tag: string): Outbound | undefined;
+  /** Persisted selector choices; absent without `experimental.cache_file`. */
+  cacheFile?: SelectionStore;
+  /** URL-test results shared with the Clash API; a group keeps its own when absent. */
+  urlTestHistory?: UrlTestHistoryStorage;
 }
 
 /** One registered protocol type. */

@@ -1,6 +1,6 @@
 /**
  * Contracts between inbounds, the router and outbounds (sing-box's `adapter` package).
- * Types only: no behaviour lives here. An inbound produces a {@linkcode Stream} or
+ * Types and type guards only: no behaviour lives here. An inbound produces a {@linkcode Stream} or
  * {@linkcode PacketConn} plus {@linkcode Metadata}; an outbound consumes them.
  *
  * @module
@@ -100,6 +100,46 @@ export interface Outbound extends Dialer {
   readonly dependencies?: readonly string[];
   start?(): Promise<void>;
   close?(): Promise<void>;
+}
+
+/**
+ * An outbound that hands each connection to one of its members (sing-box
+ * `adapter.OutboundGroup`): `selector` and `urltest`.
+ */
+export interface OutboundGroup extends Outbound {
+  /** Tag of the member in use now (`""` when none is usable). */
+  now(): string;
+  /** Member tags in config order. */
+  all(): readonly string[];
+}
+
+/** Reports whether `o` is an {@linkcode OutboundGroup}. */
+export function isOutboundGroup(o: Outbound): o is OutboundGroup {
+  return typeof (o as Partial<OutboundGroup>).now === "function" &&
+    typeof (o as Partial<OutboundGroup>).all === "function";
+}
+
+/** One URL-test result (sing-box `adapter.URLTestHistory`). */
+export interface UrlTestHistory {
+  /** When the test finished, ms since the epoch. */
+  time: number;
+  /** Delay from dial start to the response head, ms (at least 1). */
+  delay: number;
+}
+
+/** URL-test results keyed by real outbound tag, shared by urltest groups and the Clash API. */
+export interface UrlTestHistoryStorage {
+  load(tag: string): UrlTestHistory | undefined;
+  store(tag: string, history: UrlTestHistory): void;
+  delete(tag: string): void;
+}
+
+/** Where a selector's choice persists (`experimental.cache_file`, sing-box `CacheFile`). */
+export interface SelectionStore {
+  /** The stored member tag of `group`, or undefined. */
+  loadSelected(group: string): string | undefined;
+  /** Remembers `selected` for `group` (written to disk later, debounced). */
+  storeSelected(group: string, selected: string): void;
 }
 
 /** An inbound (sing-box `adapter.Inbound`). */

@@ -62,10 +62,16 @@ function pad(n: number, w = 2): string {
   return String(n).padStart(w, "0");
 }
 
+function recordText(record: LogRecord): { scope: string; msg: string } {
+  return {
+    scope: record.category.slice(1).join("/"),
+    msg: record.message.map((m) => typeof m === "string" ? m : String(m)).join(""),
+  };
+}
+
 /** Formats a record the sing-box way. Exported for tests. */
 export function formatRecord(record: LogRecord, timestamp: boolean): string {
-  const msg = record.message.map((m) => typeof m === "string" ? m : String(m)).join("");
-  const scope = record.category.slice(1).join("/");
+  const { scope, msg } = recordText(record);
   let prefix = "";
   if (timestamp) {
     const d = new Date(record.timestamp);
@@ -80,6 +86,40 @@ export function formatRecord(record: LogRecord, timestamp: boolean): string {
 
 let fileHandle: Deno.FsFile | undefined;
 
+/** A log line as the Clash API `/logs` stream shows it. */
+export interface LogEntry {
+  level: LogLevel;
+  /** The message with its scope, `inbound/mixed[in]: inbound connection from …`. */
+  message: string;
+}
+
+const FROM_LT: Record<LtLevel, LogLevel> = {
+  trace: "trace",
+  debug: "debug",
+  info: "info",
+  warning: "warn",
+  error: "error",
+  fatal: "fatal",
+};
+
+const logListeners = new Set<(entry: LogEntry) => void>();
+
+/**
+ * Calls `listener` with every line the configured logger writes (lines below the configured
+ * level never reach it). Returns a function that removes the listener.
+ */
+export function subscribeLogs(listener: (entry: LogEntry) => void): () => void {
+  logListeners.add(listener);
+  return () => logListeners.delete(listener);
+}
+
+function publish(record: LogRecord): void {
+  if (logListeners.size === 0) return;
+  const { scope, msg } = recordText(record);
+  const entry = { level: FROM_LT[record.level], message: scope ? `${scope}: ${msg}` : msg };
+  for (const l of logListeners) l(entry);
+}
+
 /**
  * Configures the process-wide logger from a config's `log` section. Safe to call again on
  * reload. Throws `Deno.errors.*` if `output` cannot be opened.
@@ -93,9 +133,15 @@ export async function setupLogging(options: LogOptions = {}): Promise<void> {
   if (options.output) {
     const file = await Deno.open(options.output, { create: true, append: true });
     fileHandle = file;
-    sink = (r) => void file.writeSync(encoder.encode(formatRecord(r, options.timestamp ?? false)));
+    sink = (r) => {
+      file.writeSync(encoder.encode(formatRecord(r, options.timestamp ?? false)));
+      publish(r);
+    };
   } else {
-    sink = (r) => void Deno.stderr.writeSync(encoder.encode(formatRecord(r, options.timestamp ?? false)));
+    sink = (r) => {
+      Deno.stderr.writeSync(encoder.encode(formatRecord(r, options.timestamp ?? false)));
+      publish(r);
+    };
   }
   await configure({
     reset: true,

@@ -1,12 +1,14 @@
 /**
  * Adapts a `node:stream` Duplex (a `node:net`/`node:tls` socket, an HTTP/2 stream) to the
- * {@linkcode Stream} contract. Used only where Deno's own connections lack a feature (binding a
- * local address, `insecure` TLS, HTTP/2); the relay fast path stays on `Deno.TcpConn`.
+ * {@linkcode Stream} contract, and a Stream to a node Duplex ({@linkcode StreamDuplex}). Used
+ * only where Deno's own connections lack a feature (binding a local address, `insecure` TLS,
+ * TLS or HTTP/2 over a proxied stream); the relay fast path stays on `Deno.TcpConn`.
  *
  * @module
  */
-import type { Duplex } from "node:stream";
+import { Duplex } from "node:stream";
 import type { Stream } from "../adapter/types.ts";
+import { writeAll } from "./prefixed_stream.ts";
 
 /** Options of {@linkcode NodeDuplexStream}. */
 export interface NodeDuplexOptions {
@@ -91,5 +93,58 @@ export class NodeDuplexStream implements Stream {
   close(): void {
     if (this.#d.destroyed) return;
     this.#close();
+  }
+}
+
+/** A node `Duplex` reading and writing a {@linkcode Stream}. */
+export class StreamDuplex extends Duplex {
+  #s: Stream;
+  #pumping = false;
+
+  constructor(s: Stream) {
+    super({ allowHalfOpen: true });
+    this.#s = s;
+  }
+
+  override _read(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    for (;;) {
+      const b = new Uint8Array(64 * 1024);
+      let n: number | null;
+      try {
+        n = await this.#s.read(b);
+      } catch (e) {
+        this.destroy(e as Error);
+        return;
+      }
+      if (n === null) {
+        this.push(null);
+        return;
+      }
+      if (!this.push(b.subarray(0, n))) {
+        this.#pumping = false;
+        return;
+      }
+    }
+  }
+
+  override _write(chunk: Uint8Array, _enc: string, cb: (e?: Error | null) => void): void {
+    writeAll(this.#s, chunk).then(() => cb(), (e) => cb(e));
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    this.#s.closeWrite().then(() => cb(), () => cb());
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    try {
+      this.#s.close();
+    } catch { /* closed */ }
+    cb(err);
   }
 }

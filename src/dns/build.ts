@@ -9,7 +9,7 @@ import type { Dialer } from "../adapter/types.ts";
 import { ConfigError } from "../common/errors.ts";
 import type { Logger } from "../common/log.ts";
 import { upgradeLegacyAddress } from "./address.ts";
-import { DnsClient, type DomainStrategy } from "./client.ts";
+import { DnsClient, type DomainStrategy, type RdrcStore } from "./client.ts";
 import type { Clock } from "./lru.ts";
 import type { DnsOptions, DnsServerOptions } from "./options.ts";
 import { DnsRouter } from "./router.ts";
@@ -47,6 +47,8 @@ export interface DnsBuildContext {
   clashMode?: () => string;
   /** Persistent fake-IP storage (`cache_file.store_fakeip`). */
   fakeIpStorage?: FakeIpStorage;
+  /** Persistent rejected-response cache (`cache_file.store_rdrc`). */
+  rdrc?: RdrcStore;
   /** Factories for server types written elsewhere (`h3`, `quic`). */
   extraTransports?: Record<string, (o: ExtraTransportOptions) => DnsTransport>;
   logger?: Logger;
@@ -229,6 +231,7 @@ export function buildDnsRouter(options: DnsOptions, ctx: DnsBuildContext = {}): 
     independentCache: options.independent_cache,
     cacheCapacity: options.cache_capacity,
     clientSubnet: options.client_subnet,
+    rdrc: ctx.rdrc,
     clock: ctx.clock,
   });
   const router = new DnsRouter({

@@ -11,9 +11,11 @@ import * as direct from "../protocol/direct/mod.ts";
 import * as http from "../protocol/http/mod.ts";
 import * as mixed from "../protocol/mixed/mod.ts";
 import * as paniq from "../protocol/paniq/mod.ts";
+import * as selector from "../protocol/selector/mod.ts";
 import * as shadowsocks from "../protocol/shadowsocks/mod.ts";
 import * as socks from "../protocol/socks/mod.ts";
 import * as trojan from "../protocol/trojan/mod.ts";
+import * as urltest from "../protocol/urltest/mod.ts";
 import * as vless from "../protocol/vless/mod.ts";
 import * as vmess from "../protocol/vmess/mod.ts";
 
@@ -39,9 +41,11 @@ export function outboundRegistry(): OutboundRegistry {
   direct.registerOutbound(r);
   http.registerOutbound(r);
   paniq.registerOutbound(r);
+  selector.registerOutbound(r);
   socks.registerOutbound(r);
   shadowsocks.registerOutbound(r);
   trojan.registerOutbound(r);
+  urltest.registerOutbound(r);
   vless.registerOutbound(r);
   vmess.registerOutbound(r);
   return r;

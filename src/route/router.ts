@@ -25,7 +25,7 @@ import type { DnsRouter } from "../dns/router.ts";
 import { serveDnsPackets, serveDnsStream } from "../dns/serve.ts";
 import type { Rule } from "./rule/compile.ts";
 import { matchContext } from "./rule/item.ts";
-import { ConnectionTracker } from "./tracker.ts";
+import { ConnectionTracker, outboundChain } from "./tracker.ts";
 import { peekPackets, peekStream } from "./peek.ts";
 import {
   newQuicSniffContext,
@@ -86,6 +86,11 @@ export class Router implements ConnectionRouter {
   /** Looks up an outbound by tag. */
   outbound(tag: string): Outbound | undefined {
     return this.#o.outbounds.get(tag);
+  }
+
+  /** The compiled route rules in config order (Clash API `/rules`). */
+  get rules(): readonly Rule[] {
+    return this.#o.rules;
   }
 
   /**
@@ -245,6 +250,7 @@ export class Router implements ConnectionRouter {
       metadata,
       rule: d.rule,
       outbound: outbound.tag,
+      chains: outboundChain(outbound, (t) => this.#o.outbounds.get(t)),
       start: Date.now(),
       counters,
       abort,
@@ -391,6 +397,7 @@ export class Router implements ConnectionRouter {
       metadata,
       rule: d.rule,
       outbound: outbound.tag,
+      chains: outboundChain(outbound, (t) => this.#o.outbounds.get(t)),
       start: Date.now(),
       counters,
       abort,

@@ -7,7 +7,7 @@
 import tls from "node:tls";
 import type { Dialer, DialOptions, Socksaddr, Stream } from "../../adapter/types.ts";
 import type { Logger } from "../../common/log.ts";
-import { NodeDuplexStream } from "../../common/node_stream.ts";
+import { NodeDuplexStream, StreamDuplex } from "../../common/node_stream.ts";
 import { IGNORED_TLS_FIELDS, type OutboundTlsOptions } from "./config.ts";
 
 /** Resolved client TLS settings. */
@@ -42,10 +42,10 @@ export async function tlsClientConfig(
 }
 
 /**
- * Opens a TLS stream to `server`. The native path needs the dialer to return a `Deno.TcpConn`;
- * the insecure path connects itself.
+ * Opens a TLS stream to `server`: rustls when the dialer returns a `Deno.TcpConn`, `node:tls`
+ * over the stream otherwise (a detour); the insecure path connects itself.
  *
- * @throws {Error} On handshake or verification failure, or TLS over a non-TCP detour.
+ * @throws {Error} On handshake or verification failure
  */
 export async function dialTls(
   dialer: Dialer,
@@ -70,10 +70,7 @@ export async function dialTls(
     return new NodeDuplexStream(socket as never);
   }
   const conn = await dialer.dial(server, options);
-  if (!("setNoDelay" in conn) || !("remoteAddr" in conn)) {
-    conn.close();
-    throw new Error("TLS over a detour is not supported by this build");
-  }
+  if (!("setNoDelay" in conn) || !("remoteAddr" in conn)) return await startTlsOverStream(conn, cfg);
   const t = await Deno.startTls(conn as Deno.TcpConn, {
     hostname: cfg.serverName,
     caCerts: cfg.caCerts,
@@ -86,4 +83,31 @@ export async function dialTls(
     throw e;
   }
   return t;
+}
+
+/**
+ * Starts client TLS over an open stream that is not a plain TCP connection (a proxied stream, a
+ * detour): `node:tls` over the stream. Extra `caCerts` are trusted besides the system roots, as
+ * on the native path. Closes `stream` when the handshake fails.
+ *
+ * @throws {Error} On handshake or verification failure
+ */
+export async function startTlsOverStream(stream: Stream, cfg: TlsClientConfig): Promise<Stream> {
+  const socket = tls.connect({
+    socket: new StreamDuplex(stream) as never,
+    servername: cfg.serverName,
+    rejectUnauthorized: !cfg.insecure,
+    ALPNProtocols: cfg.alpn,
+    ca: cfg.caCerts ? [...tls.rootCertificates, ...cfg.caCerts] : undefined,
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("secureConnect", () => resolve());
+      socket.once("error", reject);
+    });
+  } catch (e) {
+    socket.destroy();
+    throw e;
+  }
+  return new NodeDuplexStream(socket as never);
 }

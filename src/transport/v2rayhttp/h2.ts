@@ -1,72 +1,17 @@
 /**
- * The HTTP/2 layer of the V2Ray `http` and `grpc` transports on `node:http2`: a node `Duplex`
- * over a Switchyard {@linkcode Stream} (so HTTP/2 runs over any dialed or TLS stream), a client
- * that keeps one HTTP/2 connection per outbound and opens one request stream per proxied
- * connection, and a per-connection server that hands each request stream to a callback.
+ * The HTTP/2 layer of the V2Ray `http` and `grpc` transports on `node:http2` (over any dialed or
+ * TLS stream through `StreamDuplex`): a client that keeps one HTTP/2 connection per outbound
+ * and opens one request stream per proxied connection, and a per-connection server that hands
+ * each request stream to a callback.
  *
  * @module
  */
 import http2 from "node:http2";
-import { Duplex } from "node:stream";
 import type { Stream } from "../../adapter/types.ts";
-import { writeAll } from "../../common/prefixed_stream.ts";
-import { NodeDuplexStream } from "../../common/node_stream.ts";
+import { NodeDuplexStream, StreamDuplex } from "../../common/node_stream.ts";
 
 /** HTTP/2 stream and connection receive windows, bytes (larger than the 64 KiB default for throughput). */
 export const H2_WINDOW = 4 << 20;
-
-/** A node `Duplex` reading and writing a {@linkcode Stream}. */
-export class StreamDuplex extends Duplex {
-  #s: Stream;
-  #pumping = false;
-
-  constructor(s: Stream) {
-    super({ allowHalfOpen: true });
-    this.#s = s;
-  }
-
-  override _read(): void {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    this.#pump();
-  }
-
-  async #pump(): Promise<void> {
-    for (;;) {
-      const b = new Uint8Array(64 * 1024);
-      let n: number | null;
-      try {
-        n = await this.#s.read(b);
-      } catch (e) {
-        this.destroy(e as Error);
-        return;
-      }
-      if (n === null) {
-        this.push(null);
-        return;
-      }
-      if (!this.push(b.subarray(0, n))) {
-        this.#pumping = false;
-        return;
-      }
-    }
-  }
-
-  override _write(chunk: Uint8Array, _enc: string, cb: (e?: Error | null) => void): void {
-    writeAll(this.#s, chunk).then(() => cb(), (e) => cb(e));
-  }
-
-  override _final(cb: (e?: Error | null) => void): void {
-    this.#s.closeWrite().then(() => cb(), () => cb());
-  }
-
-  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
-    try {
-      this.#s.close();
-    } catch { /* closed */ }
-    cb(err);
-  }
-}
 
 /** A {@linkcode Stream} over one HTTP/2 request or response stream; closing cancels the stream. */
 export class H2Stream extends NodeDuplexStream {
