@@ -142,7 +142,7 @@ export class SocksOutbound implements Outbound {
     }
   }
 
-  async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+  async listenPacket(_destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
     if ((this.#o.version ?? "5") !== "5") throw new Error(`SOCKS${this.#o.version} has no UDP`);
     const control = await this.#dialer.dial(this.#server, options);
     try {
