@@ -27,6 +27,9 @@ export const outboundMultiplexSchema = z.strictObject({
   path: ["protocol"],
 }).refine(brutalOff, { error: "multiplex.brutal is not supported by this build", path: ["brutal"] });
 
+/** Parsed outbound `multiplex{}`. */
+export type OutboundMultiplexOptions = z.output<typeof outboundMultiplexSchema>;
+
 /** Inbound `multiplex{}` (sing-mux server: smux and yamux clients; `padding` rejects unpadded ones). */
 export const inboundMultiplexSchema = z.strictObject({
   enabled: z.boolean().optional(),
@@ -36,7 +39,7 @@ export const inboundMultiplexSchema = z.strictObject({
 
 /** The mux client for an outbound's `multiplex{}`, or `null` when disabled. */
 export function muxClientFor(
-  m: z.output<typeof outboundMultiplexSchema> | undefined,
+  m: OutboundMultiplexOptions | undefined,
   connect: () => Promise<Stream>,
 ): MuxClient | null {
   if (!m?.enabled) return null;

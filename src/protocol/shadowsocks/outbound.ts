@@ -7,28 +7,19 @@
  */
 import { z } from "zod";
 import type { OutboundContext, OutboundRegistry } from "../../adapter/registry.ts";
-import type {
-  Dialer,
-  DialOptions,
-  Outbound,
-  Packet,
-  PacketConn,
-  Socksaddr,
-  Stream,
-} from "../../adapter/types.ts";
+import type { DialOptions, Packet, PacketConn, Socksaddr, Stream } from "../../adapter/types.ts";
 import { dialFields, serverFields } from "../../config/common.ts";
 import { CodecStream } from "../../common/codec_stream.ts";
 import { ConfigError } from "../../common/errors.ts";
 import { encodeSocksAddr } from "../../common/socks_addr.ts";
-import { ProxyConnector } from "../../transport/v2ray.ts";
 import {
   obfsWrap,
   parsePluginOptions,
   type PluginLayers,
   pluginLayers,
 } from "../../transport/sip003/sip003.ts";
-import { muxClientFor, networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
-import { MUX_DESTINATION, type MuxClient } from "../../transport/mux/client.ts";
+import { networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
+import { ProxyOutbound, type ProxyProtocol } from "../proxy_outbound.ts";
 import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts";
 import { lookupMethod, masterKey, SHADOWSOCKS_METHODS, type ShadowsocksMethod } from "./method.ts";
 import { openUdp, sealUdp } from "./udp.ts";
@@ -62,86 +53,72 @@ export const shadowsocksOutboundSchema = z.strictObject({
 /** Parsed options. */
 export type ShadowsocksOutboundOptions = z.output<typeof shadowsocksOutboundSchema>;
 
+/** The Shadowsocks handshake (after the SIP003 obfs layer, if any) over one server connection. */
+function shadowsocksProtocol(
+  method: ShadowsocksMethod,
+  key: Uint8Array,
+  identity: Uint8Array[],
+  obfs: PluginLayers["obfs"],
+  serverPort: number,
+): ProxyProtocol {
+  return {
+    stream(raw: Stream, destination: Socksaddr): Stream {
+      const conn = obfs ? obfsWrap(raw, obfs, serverPort) : raw;
+      if (method.kind === "2022") {
+        const enc = new Ss2022ClientEncoder(method, key, identity, destination);
+        return new CodecStream(conn, enc, new Ss2022ClientDecoder(method, key, enc.salt), {
+          header: new Uint8Array(0),
+        });
+      }
+      if (method.kind === "none") {
+        return new CodecStream(conn, { encode: (p) => p }, {
+          decode: (q) => (q.length ? q.take(q.length) : null),
+        }, { header: encodeSocksAddr(destination) });
+      }
+      return new CodecStream(
+        conn,
+        new ShadowsocksAeadEncoder(method, key),
+        new ShadowsocksAeadDecoder(method, key),
+        { header: encodeSocksAddr(destination) },
+      );
+    },
+    packet(): PacketConn {
+      throw new Error("shadowsocks carries UDP in datagrams");
+    },
+  };
+}
+
 /** A Shadowsocks client. */
-export class ShadowsocksOutbound implements Outbound {
-  readonly type = "shadowsocks";
-  readonly tag: string;
-  readonly network: readonly ("tcp" | "udp")[];
-  readonly dependencies: string[];
-  #dialer: Dialer;
+export class ShadowsocksOutbound extends ProxyOutbound {
   #server: Socksaddr;
   #method: ShadowsocksMethod;
   #key: Uint8Array;
   #identity: Uint8Array[];
-  #connector: ProxyConnector;
-  #mux: MuxClient | null;
-  #obfs: PluginLayers["obfs"];
 
   constructor(ctx: OutboundContext, o: ShadowsocksOutboundOptions) {
-    this.tag = ctx.tag;
-    this.#dialer = ctx.dialer(o);
-    this.#server = { host: o.server, port: o.server_port };
-    this.#method = lookupMethod(o.method);
+    const method = lookupMethod(o.method);
     // SIP022 multi-user: "iPSK1:iPSK2:...:uPSK"; the last key is the user's.
-    const keys = this.#method.kind === "2022" ? o.password.split(":") : [o.password];
-    this.#key = masterKey(this.#method, keys[keys.length - 1], "password");
-    this.#identity = keys.slice(0, -1).map((k) => masterKey(this.#method, k, "password"));
-    if (this.#identity.length > 1) {
+    const keys = method.kind === "2022" ? o.password.split(":") : [o.password];
+    const key = masterKey(method, keys[keys.length - 1], "password");
+    const identity = keys.slice(0, -1).map((k) => masterKey(method, k, "password"));
+    if (identity.length > 1) {
       throw new ConfigError("password", "only one identity key (iPSK:uPSK) is supported by this build");
     }
-    this.network = o.plugin ? ["tcp"] : networks(o.network);
-    this.dependencies = o.detour ? [o.detour] : [];
     const layers = o.plugin ? pluginLayers(o.plugin, parsePluginOptions(o.plugin_opts ?? "")) : {};
-    this.#obfs = layers.obfs;
-    this.#connector = new ProxyConnector(
-      this.#dialer,
-      this.#server,
-      layers.tls,
-      layers.transport,
-      ctx.logger,
-    );
-    this.#mux = muxClientFor(o.multiplex, () => this.#dialDirect(MUX_DESTINATION));
+    super("shadowsocks", ctx, o, shadowsocksProtocol(method, key, identity, layers.obfs, o.server_port), {
+      tls: layers.tls,
+      transport: layers.transport,
+      network: o.plugin ? ["tcp"] : networks(o.network),
+    });
+    this.#server = { host: o.server, port: o.server_port };
+    this.#method = method;
+    this.#key = key;
+    this.#identity = identity;
   }
 
-  async dial(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
-    if (this.#mux) return await this.#mux.dial(destination);
-    return await this.#dialDirect(destination, options);
-  }
-
-  async #dialDirect(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
-    const raw = await this.#connector.connect(options);
-    const conn = this.#obfs ? obfsWrap(raw, this.#obfs, this.#server.port) : raw;
-    if (this.#method.kind === "2022") {
-      const enc = new Ss2022ClientEncoder(this.#method, this.#key, this.#identity, destination);
-      return new CodecStream(conn, enc, new Ss2022ClientDecoder(this.#method, this.#key, enc.salt), {
-        header: new Uint8Array(0),
-      });
-    }
-    if (this.#method.kind === "none") {
-      return new CodecStream(conn, { encode: (p) => p }, {
-        decode: (q) => (q.length ? q.take(q.length) : null),
-      }, {
-        header: encodeSocksAddr(destination),
-      });
-    }
-    return new CodecStream(
-      conn,
-      new ShadowsocksAeadEncoder(this.#method, this.#key),
-      new ShadowsocksAeadDecoder(this.#method, this.#key),
-      { header: encodeSocksAddr(destination) },
-    );
-  }
-
-  /** Closes the multiplexed connections and the shared HTTP/2 connection. */
-  close(): Promise<void> {
-    this.#connector.close();
-    this.#mux?.close();
-    return Promise.resolve();
-  }
-
-  async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
-    if (this.#mux) return await this.#mux.listenPacket(destination);
-    const inner = await this.#dialer.listenPacket(this.#server, options);
+  override async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+    if (this.multiplexed) return await super.listenPacket(destination, options);
+    const inner = await this.dialer.listenPacket(this.#server, options);
     if (this.#method.kind === "2022") {
       return new Ss2022PacketConn(inner, this.#server, this.#method, this.#key, this.#identity[0]);
     }

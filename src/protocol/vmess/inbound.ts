@@ -20,7 +20,8 @@ import { inboundMultiplexSchema } from "../shared_options.ts";
 import { muxRouter } from "../../transport/mux/router.ts";
 import type { PacketConn } from "../../adapter/types.ts";
 import { CMD_TCP, CMD_UDP, vmessUser } from "./header.ts";
-import { decodePacketAddr, encodePacketAddr, PACKET_ADDR_HOST, ReplayPacketConn } from "./packetaddr.ts";
+import { PACKET_ADDR_HOST, ReplayPacketConn } from "./packetaddr.ts";
+import { vmessPacketFraming } from "./udp.ts";
 import { AUTH_ID_WINDOW_S, vmessServerHandshake, vmessServerStream } from "./protocol.ts";
 
 /** Options of a `vmess` inbound. */
@@ -63,25 +64,10 @@ export function createVmessInbound(ctx: InboundContext, o: VmessInboundOptions) 
         user,
       });
     } else if (a.request.command === CMD_UDP) {
-      const encoder = a.encoder(true);
-      const decoder = a.decoder;
       const packetAddr = destination.host === PACKET_ADDR_HOST;
       let conn: PacketConn = new StreamPacketConn(
         stream,
-        {
-          encode: (data, addr) => encoder.encode(packetAddr ? encodePacketAddr(addr, data) : data),
-          decode: (q) => {
-            for (;;) {
-              const c = decoder.decode(q);
-              if (decoder.done) return "eof";
-              if (c === null) return null;
-              if (!c.length) continue;
-              if (!packetAddr) return { data: c.slice(), addr: destination };
-              const p = decodePacketAddr(c);
-              return { data: p.data.slice(), addr: p.addr };
-            }
-          },
-        },
+        vmessPacketFraming(a.encoder(true), a.decoder, destination, packetAddr),
         a.responsePrefix,
         a.queue,
       );
