@@ -6,7 +6,7 @@
  */
 import { assertEquals } from "../_util/assert.ts";
 import { curl, type Daemon, HELLO, run, spawnDaemon, waitForPort } from "../_util/mod.ts";
-import { socks5UdpRoundTrip } from "../_util/socks_udp.ts";
+import { socks5UdpAssociate, socks5UdpRoundTrip } from "../_util/socks_udp.ts";
 
 /** A self-signed leaf certificate for `localhost` and 127.0.0.1 (not a CA, so it can be pinned). */
 export interface TestCert {
@@ -109,4 +109,26 @@ export async function assertUdp(proxyPort: number, echoPort: number, label: stri
   const payload = new TextEncoder().encode(`ping-${label}`);
   const r = await socks5UdpRoundTrip(proxyPort, { host: "127.0.0.1", port: echoPort }, payload);
   assertEquals(new TextDecoder().decode(r.data), `ping-${label}`, `${label}: UDP echo`);
+}
+
+/**
+ * One UDP association to two echo servers in turn (A, B, A): each reply must come back from the
+ * server it was sent to ("full-cone": per-datagram addresses through the proxy).
+ */
+export async function assertUdpTwoPeers(proxyPort: number, echoPorts: [number, number], label: string) {
+  const a = await socks5UdpAssociate(proxyPort);
+  try {
+    for (const [i, port] of [echoPorts[0], echoPorts[1], echoPorts[0]].entries()) {
+      const text = `${label}-${i}`;
+      await a.send({ host: "127.0.0.1", port }, new TextEncoder().encode(text));
+      const r = await a.receive();
+      assertEquals(
+        [new TextDecoder().decode(r.data), r.from.port],
+        [text, port],
+        `${label}: datagram ${i} to port ${port}`,
+      );
+    }
+  } finally {
+    a.close();
+  }
 }

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { assert, assertEquals, assertThrows } from "../_util/assert.ts";
+import { pipePair } from "../_util/pipe.ts";
 import { ByteQueue } from "../../src/common/byte_queue.ts";
 import { ProtocolError } from "../../src/common/errors.ts";
 import type { Stream } from "../../src/adapter/types.ts";
@@ -120,58 +121,6 @@ Deno.test("padding: the first 16 writes become records (u16 length, u16 padding)
   }
   assertEquals(out, [1, 2, ...Array.from({ length: 15 }, (_, i) => i + 1), 0xff, 0xee]);
 });
-
-/** A connected pair of in-memory streams. */
-function pipePair(): [Stream, Stream] {
-  type End = { inbox: Uint8Array[]; wake: () => void; eof: boolean };
-  const mk = (inbox: Uint8Array[], peer: () => End) => {
-    let waiter: (() => void) | null = null;
-    let closed = false;
-    const self = {
-      inbox,
-      eof: false,
-      wake: () => {
-        const w = waiter;
-        waiter = null;
-        w?.();
-      },
-      stream: {
-        async read(p: Uint8Array) {
-          while (!inbox.length) {
-            if (closed || self.eof) return null;
-            await new Promise<void>((r) => waiter = r);
-          }
-          const h = inbox[0];
-          const n = Math.min(h.length, p.length);
-          p.set(h.subarray(0, n));
-          if (n < h.length) inbox[0] = h.subarray(n);
-          else inbox.shift();
-          return n;
-        },
-        write(p: Uint8Array) {
-          const o = peer();
-          o.inbox.push(p.slice());
-          o.wake();
-          return Promise.resolve(p.length);
-        },
-        closeWrite: () => Promise.resolve(),
-        close() {
-          closed = true;
-          self.wake();
-          const o = peer();
-          o.eof = true;
-          o.wake();
-        },
-      } as Stream,
-    };
-    return self;
-  };
-  // deno-lint-ignore prefer-const
-  let a: ReturnType<typeof mk>, b: ReturnType<typeof mk>;
-  a = mk([], () => b);
-  b = mk([], () => a);
-  return [a.stream, b.stream];
-}
 
 /** Records every write to a stream. */
 function tap(s: Stream, log: Uint8Array[]): Stream {

@@ -1,7 +1,8 @@
 /**
- * The `vless` outbound (spec sing-box.md §1.2) without flow: TLS and V2Ray transports; UDP as
- * command 2 with length-prefixed datagrams to one destination. `packet_encoding` xudp and
- * `flow` are refused until implemented.
+ * The `vless` outbound (spec sing-box.md §1.2) without flow: TLS and V2Ray transports. UDP is
+ * XUDP by default (command 3, every datagram names its address); `packet_encoding: ""` sends
+ * command 2 with length-prefixed datagrams to one destination, `packetaddr` those datagrams
+ * to `sp.packet-addr.v2fly.arpa` with addresses inside. `flow` is refused.
  *
  * @module
  */
@@ -13,7 +14,9 @@ import { StreamPacketConn } from "../../common/stream_packet_conn.ts";
 import { parseUuid } from "../../common/uuid.ts";
 import { decodePacketAddr, encodePacketAddr, PACKET_ADDR_DESTINATION } from "../vmess/packetaddr.ts";
 import { ProxyOutbound, proxyOutboundFields, type ProxyProtocol } from "../proxy_outbound.ts";
-import { encodeVlessRequest, VLESS_CMD_UDP, vlessClient } from "./protocol.ts";
+import { xudpClientFraming } from "../xudp/client.ts";
+import { MUX_COOL_DESTINATION } from "../xudp/frame.ts";
+import { encodeVlessRequest, VLESS_CMD_MUX, VLESS_CMD_UDP, vlessClient } from "./protocol.ts";
 
 /** Options of a `vless` outbound. */
 export const vlessOutboundSchema = z.strictObject({
@@ -21,9 +24,9 @@ export const vlessOutboundSchema = z.strictObject({
   tag: z.string().optional(),
   uuid: z.string(),
   flow: z.literal("", { error: "flow is not supported by this build" }).optional(),
-  packet_encoding: z.enum(["", "packetaddr", "xudp"]).optional().refine((v) => v !== "xudp", {
-    error: "packet_encoding xudp is not supported by this build; use packetaddr or none",
-  }),
+  packet_encoding: z.enum(["", "packetaddr", "xudp"], {
+    error: 'expected packet_encoding "", "packetaddr" or "xudp"',
+  }).optional(),
   ...proxyOutboundFields,
 });
 
@@ -34,9 +37,15 @@ export type VlessOutboundOptions = z.output<typeof vlessOutboundSchema>;
 export function vlessOutboundProtocol(o: VlessOutboundOptions): ProxyProtocol {
   const uuid = parseUuid(o.uuid, "uuid");
   const packetAddr = o.packet_encoding === "packetaddr";
+  // sing-box: an absent packet_encoding means xudp for VLESS ("" turns it off).
+  const xudp = (o.packet_encoding ?? "xudp") === "xudp";
   return {
     stream: (conn: Stream, destination: Socksaddr) => vlessClient(conn, uuid, destination),
     packet(conn: Stream, destination: Socksaddr): PacketConn {
+      if (xudp) {
+        const mux = vlessClient(conn, uuid, MUX_COOL_DESTINATION, VLESS_CMD_MUX);
+        return new StreamPacketConn(mux, xudpClientFraming(destination));
+      }
       let seenResponse = false;
       return new StreamPacketConn(
         conn,

@@ -1,9 +1,10 @@
 /**
  * The `vmess` outbound (spec sing-box.md §1.2): AEAD header (alter_id 0), security
  * auto/aes-128-gcm/chacha20-poly1305/none/zero, global padding, TLS and V2Ray transports.
- * UDP uses command 2 (one chunk per datagram, one destination per connection), or with
+ * UDP uses command 2 (one chunk per datagram, one destination per connection); with
  * `packet_encoding: packetaddr` one session to `sp.packet-addr.v2fly.arpa` whose datagrams
- * carry their addresses; `xudp` is refused. `authenticated_length` seals chunk sizes.
+ * carry their addresses (IP only); with `xudp` command 3 and XUDP frames that carry each
+ * datagram's address (domains too). `authenticated_length` seals chunk sizes.
  *
  * @module
  */
@@ -13,7 +14,9 @@ import type { PacketConn, Socksaddr, Stream } from "../../adapter/types.ts";
 import { StreamPacketConn } from "../../common/stream_packet_conn.ts";
 import { parseUuid } from "../../common/uuid.ts";
 import { ProxyOutbound, proxyOutboundFields, type ProxyProtocol } from "../proxy_outbound.ts";
-import { CMD_UDP, type VmessUser, vmessUser } from "./header.ts";
+import { xudpClientFraming } from "../xudp/client.ts";
+import { MUX_COOL_DESTINATION } from "../xudp/frame.ts";
+import { CMD_MUX, CMD_UDP, type VmessUser, vmessUser } from "./header.ts";
 import { PACKET_ADDR_DESTINATION } from "./packetaddr.ts";
 import { vmessPacketFraming } from "./udp.ts";
 import { vmessClient, vmessClientParts } from "./protocol.ts";
@@ -29,9 +32,9 @@ export const vmessOutboundSchema = z.strictObject({
   alter_id: z.literal(0, { error: "only alter_id 0 (AEAD) is supported" }).optional(),
   global_padding: z.boolean().optional(),
   authenticated_length: z.boolean().optional(),
-  packet_encoding: z.enum(["", "packetaddr", "xudp"]).optional().refine((v) => v !== "xudp", {
-    error: "packet_encoding xudp is not supported by this build; use packetaddr or none",
-  }),
+  packet_encoding: z.enum(["", "packetaddr", "xudp"], {
+    error: 'expected packet_encoding "", "packetaddr" or "xudp"',
+  }).optional(),
   ...proxyOutboundFields,
 });
 
@@ -49,6 +52,10 @@ export function vmessOutboundProtocol(o: VmessOutboundOptions): ProxyProtocol {
   return {
     stream: (conn: Stream, destination: Socksaddr) => vmessClient(conn, user, destination, options),
     packet(conn: Stream, destination: Socksaddr): PacketConn {
+      if (o.packet_encoding === "xudp") {
+        const mux = vmessClient(conn, user, MUX_COOL_DESTINATION, { ...options, command: CMD_MUX });
+        return new StreamPacketConn(mux, xudpClientFraming(destination));
+      }
       const packetAddr = o.packet_encoding === "packetaddr";
       const { prefix, encoder, decoder } = vmessClientParts(
         user,
