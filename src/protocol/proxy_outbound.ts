@@ -55,8 +55,8 @@ export interface ProxyOutboundOptions extends DialFieldsOptions {
 export interface ProxyProtocol {
   /** A TCP tunnel to `destination` over `conn`; the request goes out with the first write or read. */
   stream(conn: Stream, destination: Socksaddr): Stream;
-  /** UDP carried in `conn`; `destination` is the first peer. */
-  packet(conn: Stream, destination: Socksaddr): PacketConn;
+  /** UDP carried in `conn`; `destination` is the first peer. Absent when UDP goes elsewhere. */
+  packet?(conn: Stream, destination: Socksaddr): PacketConn;
 }
 
 /** Overrides for protocols whose layers are not the `tls`/`transport` fields (SIP003 plugins). */
@@ -126,6 +126,7 @@ export class ProxyOutbound implements Outbound {
 
   async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
     if (this.#mux) return await this.#mux.listenPacket(destination);
+    if (!this.#protocol.packet) throw new Error(`${this.type} outbound carries no UDP in its connections`);
     return this.#protocol.packet(await this.connector.connect(options), destination);
   }
 

@@ -5,7 +5,16 @@
  * @module
  */
 import { assertEquals } from "../_util/assert.ts";
-import { curl, type Daemon, HELLO, run, spawnDaemon, waitForPort } from "../_util/mod.ts";
+import {
+  curl,
+  type Daemon,
+  freePort,
+  HELLO,
+  run,
+  spawnDaemon,
+  startSwitchyard,
+  waitForPort,
+} from "../_util/mod.ts";
 import { socks5UdpAssociate, socks5UdpRoundTrip } from "../_util/socks_udp.ts";
 
 /** A self-signed leaf certificate for `localhost` and 127.0.0.1 (not a CA, so it can be pinned). */
@@ -131,4 +140,70 @@ export async function assertUdpTwoPeers(proxyPort: number, echoPorts: [number, n
   } finally {
     a.close();
   }
+}
+
+/** One Switchyard↔Switchyard case: name, server inbound and client outbound (without tag/ports). */
+export type PairCase = [name: string, inbound: Record<string, unknown>, outbound: Record<string, unknown>];
+
+/** A running Switchyard server and client for {@linkcode PairCase}s. */
+export interface SwitchyardPair {
+  /** Server ports, by case index. */
+  sp: number[];
+  /** Client mixed-inbound ports, by case index: traffic to `cp[i]` leaves by case `i`'s outbound. */
+  cp: number[];
+  /** Both processes' output, for assertion messages. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server with each case's inbound (plus `extra.inbounds`, listening on `extra.ports`)
+ * and a direct outbound, and a client whose mixed inbound `i` routes to case `i`'s outbound.
+ */
+export async function startSwitchyardPair(
+  cases: PairCase[],
+  extra: { inbounds?: Record<string, unknown>[]; ports?: number[] } = {},
+): Promise<SwitchyardPair> {
+  const sp = cases.map(() => freePort());
+  const cp = cases.map(() => freePort());
+  const server = await startSwitchyard({
+    log: { level: "warn" },
+    inbounds: [
+      ...cases.map(([name, inb], i) => ({ tag: name, listen: "127.0.0.1", listen_port: sp[i], ...inb })),
+      ...(extra.inbounds ?? []),
+    ],
+    outbounds: [{ type: "direct", tag: "direct" }],
+  }, [...sp, ...(extra.ports ?? [])]);
+  let client;
+  try {
+    client = await startSwitchyard({
+      log: { level: "warn" },
+      inbounds: cases.map(([name], i) => ({
+        type: "mixed",
+        tag: `in-${name}`,
+        listen: "127.0.0.1",
+        listen_port: cp[i],
+      })),
+      outbounds: cases.map(([name, , out], i) => ({
+        tag: name,
+        server: "127.0.0.1",
+        server_port: sp[i],
+        ...out,
+      })),
+      route: { rules: cases.map(([name]) => ({ inbound: [`in-${name}`], outbound: name })) },
+    }, cp);
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  const c = client;
+  return {
+    sp,
+    cp,
+    logs: () => c.output() + "\n--- server ---\n" + server.output(),
+    async stop() {
+      await c.stop();
+      await server.stop();
+    },
+  };
 }

@@ -4,9 +4,16 @@
  * parallel connections sharing one multiplexed connection.
  */
 import { assertEquals } from "../_util/assert.ts";
-import { curl, freePort, startOrigin, startSwitchyard } from "../_util/mod.ts";
+import { curl, startOrigin } from "../_util/mod.ts";
 import { startUdpEcho } from "../_util/socks_udp.ts";
-import { assertBulk, assertCurl, assertUdp, makeCert } from "./_proxy_peers.ts";
+import {
+  assertBulk,
+  assertCurl,
+  assertUdp,
+  makeCert,
+  type PairCase,
+  startSwitchyardPair,
+} from "./_proxy_peers.ts";
 
 const UUID = "d73f92d8-aa98-1309-1335-bbbca4848995";
 
@@ -18,7 +25,7 @@ Deno.test("switchyard pair with multiplex smux/yamux (± padding) over vmess, vl
   const tlsIn = { enabled: true, certificate_path: cert.certPath, key_path: cert.keyPath };
   const tlsOut = { enabled: true, server_name: "localhost", certificate_path: cert.certPath };
   const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-  const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
+  const cases: PairCase[] = [
     ["vmess-smux", { type: "vmess", users: [{ uuid: UUID }], multiplex: { enabled: true } }, {
       type: "vmess",
       uuid: UUID,
@@ -69,30 +76,8 @@ Deno.test("switchyard pair with multiplex smux/yamux (± padding) over vmess, vl
       multiplex: { enabled: true, padding: true },
     }, { type: "vless", uuid: UUID, multiplex: { enabled: true, protocol: "smux" } }],
   ];
-  const sp = cases.map(() => freePort());
-  const cp = cases.map(() => freePort());
-  const server = await startSwitchyard({
-    log: { level: "warn" },
-    inbounds: cases.map(([name, inb], i) => ({ tag: name, listen: "127.0.0.1", listen_port: sp[i], ...inb })),
-    outbounds: [{ type: "direct", tag: "direct" }],
-  }, sp);
-  const client = await startSwitchyard({
-    log: { level: "warn" },
-    inbounds: cases.map(([name], i) => ({
-      type: "mixed",
-      tag: `in-${name}`,
-      listen: "127.0.0.1",
-      listen_port: cp[i],
-    })),
-    outbounds: cases.map(([name, , out], i) => ({
-      tag: name,
-      server: "127.0.0.1",
-      server_port: sp[i],
-      ...out,
-    })),
-    route: { rules: cases.map(([name]) => ({ inbound: [`in-${name}`], outbound: name })) },
-  }, cp);
-  const logs = () => client.output() + "\n--- server ---\n" + server.output();
+  const pair = await startSwitchyardPair(cases);
+  const { cp, logs } = pair;
   try {
     for (const [i, [name]] of cases.entries()) {
       if (name === "refused-unpadded") continue;
@@ -119,8 +104,7 @@ Deno.test("switchyard pair with multiplex smux/yamux (± padding) over vmess, vl
       assertEquals(r.stdout, "", "no body through a refused multiplex session");
     });
   } finally {
-    await client.stop();
-    await server.stop();
+    await pair.stop();
     echo.close();
     await origin.close();
     await Deno.remove(dir, { recursive: true });

@@ -7,7 +7,14 @@
 import { assertEquals } from "../_util/assert.ts";
 import { freePort, startOrigin, startSwitchyard } from "../_util/mod.ts";
 import { startUdpEcho } from "../_util/socks_udp.ts";
-import { assertBulk, assertCurl, assertUdp, makeCert } from "./_proxy_peers.ts";
+import {
+  assertBulk,
+  assertCurl,
+  assertUdp,
+  makeCert,
+  type PairCase,
+  startSwitchyardPair,
+} from "./_proxy_peers.ts";
 import { vmessClientParts } from "../../src/protocol/vmess/protocol.ts";
 import { vmessUser } from "../../src/protocol/vmess/header.ts";
 import { parseUuid } from "../../src/common/uuid.ts";
@@ -40,7 +47,7 @@ Deno.test("switchyard client and server pair over every implemented layer, and s
   const echo = startUdpEcho();
   const tlsIn = { enabled: true, certificate_path: cert.certPath, key_path: cert.keyPath };
   const tlsOut = { enabled: true, server_name: "localhost", certificate_path: cert.certPath };
-  const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
+  const cases: PairCase[] = [
     ["vmess-httpupgrade", {
       type: "vmess",
       users: [{ uuid: UUID }],
@@ -132,30 +139,8 @@ Deno.test("switchyard client and server pair over every implemented layer, and s
     },
     { type: "shadowsocks", method: "2022-blake3-aes-128-gcm", password: `${k16}:${u16}` },
   ]);
-  const sp = cases.map(() => freePort());
-  const cp = cases.map(() => freePort());
-  const server = await startSwitchyard({
-    log: { level: "warn" },
-    inbounds: cases.map(([name, inb], i) => ({ tag: name, listen: "127.0.0.1", listen_port: sp[i], ...inb })),
-    outbounds: [{ type: "direct", tag: "direct" }],
-  }, sp);
-  const client = await startSwitchyard({
-    log: { level: "warn" },
-    inbounds: cases.map(([name], i) => ({
-      type: "mixed",
-      tag: `in-${name}`,
-      listen: "127.0.0.1",
-      listen_port: cp[i],
-    })),
-    outbounds: cases.map(([name, , out], i) => ({
-      tag: name,
-      server: "127.0.0.1",
-      server_port: sp[i],
-      ...out,
-    })),
-    route: { rules: cases.map(([name]) => ({ inbound: [`in-${name}`], outbound: name })) },
-  }, cp);
-  const logs = () => client.output() + "\n--- server ---\n" + server.output();
+  const pair = await startSwitchyardPair(cases);
+  const { cp, logs } = pair;
   try {
     for (const [i, [name]] of cases.entries()) {
       await t.step(name, async () => {
@@ -213,8 +198,7 @@ Deno.test("switchyard client and server pair over every implemented layer, and s
       await assertCurl(cp[0], origin.port, "after hostile input", logs);
     });
   } finally {
-    await client.stop();
-    await server.stop();
+    await pair.stop();
     echo.close();
     await origin.close();
     await Deno.remove(dir, { recursive: true });

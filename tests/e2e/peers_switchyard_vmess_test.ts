@@ -4,9 +4,16 @@
  * `packet_encoding` packetaddr and xudp (VMess and VLESS), alone and over ws and multiplex.
  * Address-carrying encodings reach two UDP peers over one SOCKS5 association.
  */
-import { freePort, startOrigin, startSwitchyard } from "../_util/mod.ts";
+import { startOrigin } from "../_util/mod.ts";
 import { startUdpEcho } from "../_util/socks_udp.ts";
-import { assertBulk, assertCurl, assertUdp, assertUdpTwoPeers } from "./_proxy_peers.ts";
+import {
+  assertBulk,
+  assertCurl,
+  assertUdp,
+  assertUdpTwoPeers,
+  type PairCase,
+  startSwitchyardPair,
+} from "./_proxy_peers.ts";
 
 const UUID = "d73f92d8-aa98-1309-1335-bbbca4848995";
 
@@ -15,7 +22,7 @@ Deno.test("switchyard pair: vmess authenticated_length and packet_encoding packe
   const echo = startUdpEcho();
   const echo2 = startUdpEcho();
   const inb = { type: "vmess", users: [{ uuid: UUID }] };
-  const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
+  const cases: PairCase[] = [
     ["authlen-aes-padding", inb, {
       type: "vmess",
       uuid: UUID,
@@ -69,30 +76,8 @@ Deno.test("switchyard pair: vmess authenticated_length and packet_encoding packe
     "xudp-chacha-authlen-ws",
     "vless-xudp-default",
   ]);
-  const sp = cases.map(() => freePort());
-  const cp = cases.map(() => freePort());
-  const server = await startSwitchyard({
-    log: { level: "warn" },
-    inbounds: cases.map(([name, i], n) => ({ tag: name, listen: "127.0.0.1", listen_port: sp[n], ...i })),
-    outbounds: [{ type: "direct", tag: "direct" }],
-  }, sp);
-  const client = await startSwitchyard({
-    log: { level: "warn" },
-    inbounds: cases.map(([name], i) => ({
-      type: "mixed",
-      tag: `in-${name}`,
-      listen: "127.0.0.1",
-      listen_port: cp[i],
-    })),
-    outbounds: cases.map(([name, , out], i) => ({
-      tag: name,
-      server: "127.0.0.1",
-      server_port: sp[i],
-      ...out,
-    })),
-    route: { rules: cases.map(([name]) => ({ inbound: [`in-${name}`], outbound: name })) },
-  }, cp);
-  const logs = () => client.output() + "\n--- server ---\n" + server.output();
+  const pair = await startSwitchyardPair(cases);
+  const { cp, logs } = pair;
   try {
     for (const [i, [name]] of cases.entries()) {
       await t.step(name, async () => {
@@ -104,8 +89,7 @@ Deno.test("switchyard pair: vmess authenticated_length and packet_encoding packe
       });
     }
   } finally {
-    await client.stop();
-    await server.stop();
+    await pair.stop();
     echo.close();
     echo2.close();
     await origin.close();

@@ -1,7 +1,8 @@
 /**
- * The `shadowsocks` outbound (spec sing-box.md §1.2): SIP004 AEAD and SIP022 2022 methods over
- * TCP, UDP as native datagrams, and the built-in SIP003 plugins `v2ray-plugin` (WebSocket ± TLS)
- * and `obfs-local` (simple-obfs http/tls).
+ * The `shadowsocks` outbound (spec sing-box.md §1.2): SIP004 AEAD, SIP022 2022 and `none`
+ * methods over TCP, UDP as native datagrams or, with `udp_over_tcp`, in a TCP tunnel (SagerNet
+ * UoT v2, or v1), and the built-in SIP003 plugins `v2ray-plugin` (WebSocket ± TLS) and
+ * `obfs-local` (simple-obfs http/tls).
  *
  * @module
  */
@@ -20,6 +21,7 @@ import {
 } from "../../transport/sip003/sip003.ts";
 import { networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
 import { ProxyOutbound, type ProxyProtocol } from "../proxy_outbound.ts";
+import { udpOverTcpSchema, uotListenPacket, uotVersion } from "../uot/client.ts";
 import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts";
 import { lookupMethod, masterKey, SHADOWSOCKS_METHODS, type ShadowsocksMethod } from "./method.ts";
 import { openUdp, sealUdp } from "./udp.ts";
@@ -34,18 +36,13 @@ export const shadowsocksOutboundSchema = z.strictObject({
   method: z.string().refine((m) => SHADOWSOCKS_METHODS.includes(m) || m === "chacha20-poly1305", {
     error: `unknown method; expected one of ${SHADOWSOCKS_METHODS.join(", ")}`,
   }),
-  password: z.string(),
+  /** Required except with method `none`. */
+  password: z.string().optional(),
   plugin: z.enum(["obfs-local", "v2ray-plugin"], { error: "expected plugin obfs-local or v2ray-plugin" })
     .optional(),
   plugin_opts: z.string().optional(),
   network: networkSchema,
-  udp_over_tcp: z.union([
-    z.boolean(),
-    z.strictObject({ enabled: z.boolean().optional(), version: z.number().optional() }),
-  ])
-    .optional().refine((v) => !v || (typeof v === "object" && !v.enabled), {
-      error: "udp_over_tcp is not supported by this build",
-    }),
+  udp_over_tcp: udpOverTcpSchema.optional(),
   multiplex: outboundMultiplexSchema.optional(),
   ...dialFields,
 });
@@ -82,9 +79,6 @@ function shadowsocksProtocol(
         { header: encodeSocksAddr(destination) },
       );
     },
-    packet(): PacketConn {
-      throw new Error("shadowsocks carries UDP in datagrams");
-    },
   };
 }
 
@@ -94,22 +88,31 @@ export class ShadowsocksOutbound extends ProxyOutbound {
   #method: ShadowsocksMethod;
   #key: Uint8Array;
   #identity: Uint8Array[];
+  #uot: number | null;
 
   constructor(ctx: OutboundContext, o: ShadowsocksOutboundOptions) {
     const method = lookupMethod(o.method);
     // SIP022 multi-user: "iPSK1:iPSK2:...:uPSK"; the last key is the user's.
-    const keys = method.kind === "2022" ? o.password.split(":") : [o.password];
+    if (o.password === undefined && method.kind !== "none") {
+      throw new ConfigError("password", "missing password");
+    }
+    const password = o.password ?? "";
+    const keys = method.kind === "2022" ? password.split(":") : [password];
     const key = masterKey(method, keys[keys.length - 1], "password");
     const identity = keys.slice(0, -1).map((k) => masterKey(method, k, "password"));
     if (identity.length > 1) {
       throw new ConfigError("password", "only one identity key (iPSK:uPSK) is supported by this build");
     }
     const layers = o.plugin ? pluginLayers(o.plugin, parsePluginOptions(o.plugin_opts ?? "")) : {};
+    const uot = uotVersion(o.udp_over_tcp);
     super("shadowsocks", ctx, o, shadowsocksProtocol(method, key, identity, layers.obfs, o.server_port), {
       tls: layers.tls,
       transport: layers.transport,
-      network: o.plugin ? ["tcp"] : networks(o.network),
+      // Plugins carry TCP only, unless UDP rides in TCP; UoT replaces multiplexing (sing-box).
+      network: o.plugin && uot === null ? ["tcp"] : networks(o.network),
+      noMultiplex: uot !== null,
     });
+    this.#uot = uot;
     this.#server = { host: o.server, port: o.server_port };
     this.#method = method;
     this.#key = key;
@@ -118,6 +121,9 @@ export class ShadowsocksOutbound extends ProxyOutbound {
 
   override async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
     if (this.multiplexed) return await super.listenPacket(destination, options);
+    if (this.#uot !== null) {
+      return await uotListenPacket((d) => this.dialDirect(d, options), this.#uot, destination);
+    }
     const inner = await this.dialer.listenPacket(this.#server, options);
     if (this.#method.kind === "2022") {
       return new Ss2022PacketConn(inner, this.#server, this.#method, this.#key, this.#identity[0]);

@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { OutboundContext, OutboundRegistry } from "../../adapter/registry.ts";
 import type { PacketConn, Socksaddr, Stream } from "../../adapter/types.ts";
 import { ProtocolError } from "../../common/errors.ts";
+import { encodeU16Prefixed, readU16Prefixed } from "../../common/length_prefix.ts";
 import { StreamPacketConn } from "../../common/stream_packet_conn.ts";
 import { parseUuid } from "../../common/uuid.ts";
 import { decodePacketAddr, encodePacketAddr, PACKET_ADDR_DESTINATION } from "../vmess/packetaddr.ts";
@@ -17,6 +18,8 @@ import { ProxyOutbound, proxyOutboundFields, type ProxyProtocol } from "../proxy
 import { xudpClientFraming } from "../xudp/client.ts";
 import { MUX_COOL_DESTINATION } from "../xudp/frame.ts";
 import { encodeVlessRequest, VLESS_CMD_MUX, VLESS_CMD_UDP, vlessClient } from "./protocol.ts";
+
+const EMPTY = new Uint8Array(0);
 
 /** Options of a `vless` outbound. */
 export const vlessOutboundSchema = z.strictObject({
@@ -50,14 +53,8 @@ export function vlessOutboundProtocol(o: VlessOutboundOptions): ProxyProtocol {
       return new StreamPacketConn(
         conn,
         {
-          encode: (payload, addr) => {
-            const data = packetAddr ? encodePacketAddr(addr, payload) : payload;
-            const out = new Uint8Array(2 + data.length);
-            out[0] = data.length >> 8;
-            out[1] = data.length & 0xff;
-            out.set(data, 2);
-            return out;
-          },
+          encode: (payload, addr) =>
+            encodeU16Prefixed(EMPTY, packetAddr ? encodePacketAddr(addr, payload) : payload),
           decode: (q) => {
             if (!seenResponse) {
               if (q.length < 2) return null;
@@ -67,15 +64,13 @@ export function vlessOutboundProtocol(o: VlessOutboundOptions): ProxyProtocol {
               q.consume(2 + h[1]);
               seenResponse = true;
             }
-            if (q.length < 2) return null;
-            const h = q.peek(2);
-            const n = (h[0] << 8) | h[1];
-            if (q.length < 2 + n) return null;
-            q.consume(2);
-            const data = q.take(n).slice();
+            const p = readU16Prefixed(q.peek(), 0);
+            if (!p) return null;
+            const data = p.data.slice();
+            q.consume(p.end);
             if (!packetAddr) return { data, addr: destination };
-            const p = decodePacketAddr(data);
-            return { data: p.data, addr: p.addr };
+            const d = decodePacketAddr(data);
+            return { data: d.data, addr: d.addr };
           },
         },
         encodeVlessRequest({

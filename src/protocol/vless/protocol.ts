@@ -14,6 +14,7 @@ import { ProtocolError } from "../../common/errors.ts";
 import type { Decoded } from "../../common/socks_addr.ts";
 import { readVAddr, vAddrLength, writeVAddr } from "../../common/wire_addr.ts";
 import { MUX_COOL_DESTINATION } from "../xudp/frame.ts";
+import { encodeU16Prefixed, readU16Prefixed } from "../../common/length_prefix.ts";
 
 export const VLESS_CMD_TCP = 1;
 export const VLESS_CMD_UDP = 2;
@@ -89,28 +90,22 @@ class ResponseDecoder implements StreamDecoder {
 }
 
 const RAW: StreamEncoder = { encode: (p) => p };
+const EMPTY = new Uint8Array(0);
 
 /** Length-prefixed packets (`len(2) ‖ data`) for UDP over VLESS and Trojan-like streams. */
 export class LengthPacketEncoder implements StreamEncoder {
   encode(p: Uint8Array): Uint8Array {
-    if (p.length > 0xffff) throw new RangeError(`Packet of ${p.length} bytes is too large`);
-    const out = new Uint8Array(2 + p.length);
-    out[0] = p.length >> 8;
-    out[1] = p.length & 0xff;
-    out.set(p, 2);
-    return out;
+    return encodeU16Prefixed(EMPTY, p);
   }
 }
 
 /** Decodes `len(2) ‖ data` packets; each decode returns one whole packet. */
 export class LengthPacketDecoder implements StreamDecoder {
   decode(q: ByteQueue): Uint8Array | null {
-    if (q.length < 2) return null;
-    const h = q.peek(2);
-    const n = (h[0] << 8) | h[1];
-    if (q.length < 2 + n) return null;
+    const p = readU16Prefixed(q.peek(), 0);
+    if (!p) return null;
     q.consume(2);
-    return q.take(n);
+    return q.take(p.data.length);
   }
 }
 

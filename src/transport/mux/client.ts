@@ -25,6 +25,7 @@ import {
   PROTOCOL,
 } from "./protocol.ts";
 import { type MuxSession, newSession } from "./session.ts";
+import { encodeU16Prefixed, readU16Prefixed } from "../../common/length_prefix.ts";
 
 /** Client options (sing-box outbound `multiplex{}`). */
 export interface MuxClientOptions {
@@ -63,15 +64,7 @@ export class StreamResponseDecoder implements StreamDecoder {
 export function packetAddrFraming(expectResponse: boolean) {
   let ok = !expectResponse;
   return {
-    encode(data: Uint8Array, addr: Socksaddr): Uint8Array {
-      const a = encodeSocksAddr(addr);
-      const out = new Uint8Array(a.length + 2 + data.length);
-      out.set(a);
-      out[a.length] = data.length >> 8;
-      out[a.length + 1] = data.length & 0xff;
-      out.set(data, a.length + 2);
-      return out;
-    },
+    encode: (data: Uint8Array, addr: Socksaddr) => encodeU16Prefixed(encodeSocksAddr(addr), data),
     decode(q: ByteQueue): Packet | null {
       if (!ok) {
         const r = decodeStreamResponse(q.peek());
@@ -82,11 +75,10 @@ export function packetAddrFraming(expectResponse: boolean) {
       }
       const buf = q.peek();
       const a = decodeSocksAddr(buf, 0, "sing-mux");
-      if (!a || buf.length < a.length + 2) return null;
-      const len = (buf[a.length] << 8) | buf[a.length + 1];
-      if (buf.length < a.length + 2 + len) return null;
-      const data = buf.slice(a.length + 2, a.length + 2 + len);
-      q.consume(a.length + 2 + len);
+      const p = a && readU16Prefixed(buf, a.length);
+      if (!p) return null;
+      const data = p.data.slice();
+      q.consume(p.end);
       return { data, addr: a.value };
     },
   };

@@ -27,6 +27,7 @@ import {
   STATUS_ERROR,
 } from "./protocol.ts";
 import { newSession } from "./session.ts";
+import { encodeU16Prefixed, readU16Prefixed } from "../../common/length_prefix.ts";
 
 /** Inbound `multiplex{}` options. */
 export interface MuxServerOptions {
@@ -39,23 +40,17 @@ export function isMuxDestination(d: Socksaddr): boolean {
   return d.host === MUX_DESTINATION.host && d.port === MUX_DESTINATION.port;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** Length-prefixed packets to one destination (no address), as sing-mux `serverPacketConn`. */
 function plainFraming(destination: Socksaddr) {
   return {
-    encode(data: Uint8Array): Uint8Array {
-      const out = new Uint8Array(2 + data.length);
-      out[0] = data.length >> 8;
-      out[1] = data.length & 0xff;
-      out.set(data, 2);
-      return out;
-    },
+    encode: (data: Uint8Array) => encodeU16Prefixed(EMPTY, data),
     decode(q: ByteQueue) {
-      const b = q.peek();
-      if (b.length < 2) return null;
-      const len = (b[0] << 8) | b[1];
-      if (b.length < 2 + len) return null;
-      const data = b.slice(2, 2 + len);
-      q.consume(2 + len);
+      const p = readU16Prefixed(q.peek(), 0);
+      if (!p) return null;
+      const data = p.data.slice();
+      q.consume(p.end);
       return { data, addr: destination };
     },
   };
