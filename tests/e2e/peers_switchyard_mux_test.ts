@@ -1,6 +1,6 @@
 /**
- * Switchyard client ↔ Switchyard server with sing-mux multiplexing (smux and yamux, with and
- * without padding) over each proxy protocol, including UDP (packet-address streams) and many
+ * Switchyard client ↔ Switchyard server with sing-mux multiplexing (smux, yamux and h2mux, with
+ * and without padding) over each proxy protocol, including UDP (packet-address streams) and many
  * parallel connections sharing one multiplexed connection.
  */
 import { assertEquals } from "../_util/assert.ts";
@@ -17,7 +17,7 @@ import {
 
 const UUID = "d73f92d8-aa98-1309-1335-bbbca4848995";
 
-Deno.test("switchyard pair with multiplex smux/yamux (± padding) over vmess, vless, trojan, shadowsocks", async (t) => {
+Deno.test("switchyard pair with multiplex smux/yamux/h2mux (± padding) over vmess, vless, trojan, shadowsocks", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "sy-mux-" });
   const cert = await makeCert(dir);
   const origin = startOrigin();
@@ -68,6 +68,34 @@ Deno.test("switchyard pair with multiplex smux/yamux (± padding) over vmess, vl
       uuid: UUID,
       transport: { type: "grpc", service_name: "g" },
       multiplex: { enabled: true, protocol: "yamux", max_connections: 1 },
+    }],
+    ["vmess-h2mux", { type: "vmess", users: [{ uuid: UUID }], multiplex: { enabled: true } }, {
+      type: "vmess",
+      uuid: UUID,
+      multiplex: { enabled: true, protocol: "h2mux", max_connections: 1 },
+    }],
+    // No protocol: h2mux, sing-box's default; padded both ways.
+    ["ss-h2mux-default-padding", {
+      type: "shadowsocks",
+      method: "aes-128-gcm",
+      password: "p",
+      multiplex: { enabled: true, padding: true },
+    }, {
+      type: "shadowsocks",
+      method: "aes-128-gcm",
+      password: "p",
+      multiplex: { enabled: true, padding: true, max_streams: 4 },
+    }],
+    ["trojan-tls-h2mux", {
+      type: "trojan",
+      users: [{ password: "p" }],
+      tls: tlsIn,
+      multiplex: { enabled: true },
+    }, {
+      type: "trojan",
+      password: "p",
+      tls: tlsOut,
+      multiplex: { enabled: true, protocol: "h2mux", min_streams: 2, max_connections: 2 },
     }],
     // The server demands padding; this client does not pad, so nothing gets through.
     ["refused-unpadded", {

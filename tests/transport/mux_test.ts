@@ -244,19 +244,41 @@ Deno.test("fuzz: mux decoders never crash on random bytes", () => {
   );
 });
 
-Deno.test("multiplex options: smux/yamux accepted, h2mux (the default) and brutal refused with clear errors", async () => {
-  const { outboundMultiplexSchema, inboundMultiplexSchema } = await import(
+Deno.test("multiplex options: smux/yamux/h2mux accepted (h2mux the default), brutal refused with a clear error", async () => {
+  const { outboundMultiplexSchema, inboundMultiplexSchema, muxClientFor } = await import(
     "../../src/protocol/shared_options.ts"
   );
-  assert(outboundMultiplexSchema.safeParse({ enabled: true, protocol: "smux", padding: true }).success);
+  for (const protocol of ["smux", "yamux", "h2mux", undefined]) {
+    assert(outboundMultiplexSchema.safeParse({ enabled: true, protocol, padding: true }).success);
+  }
   assert(outboundMultiplexSchema.safeParse({ enabled: false }).success);
-  const def = outboundMultiplexSchema.safeParse({ enabled: true });
-  assert(!def.success && def.error.issues[0].message.includes("h2mux"));
-  assert(!outboundMultiplexSchema.safeParse({ enabled: true, protocol: "h2mux" }).success);
+  const bad = outboundMultiplexSchema.safeParse({ enabled: true, protocol: "mplex" });
+  assert(!bad.success && bad.error.issues[0].message.includes("h2mux"));
+  const brutal = outboundMultiplexSchema.safeParse({
+    enabled: true,
+    brutal: { enabled: true, up_mbps: 100, down_mbps: 100 },
+  });
+  assert(!brutal.success && brutal.error.issues[0].message.includes("tcp_brutal"));
+  assertEquals(brutal.error.issues[0].path, ["brutal"]);
   assert(
-    !outboundMultiplexSchema.safeParse({ enabled: true, protocol: "yamux", brutal: { enabled: true } })
-      .success,
+    outboundMultiplexSchema.safeParse({ enabled: true, brutal: { enabled: false, up_mbps: 1 } }).success,
   );
+  assert(!outboundMultiplexSchema.safeParse({ enabled: true, brutal: { enabled: false, up: 1 } }).success);
   assert(inboundMultiplexSchema.safeParse({ enabled: true, padding: true }).success);
   assert(!inboundMultiplexSchema.safeParse({ enabled: true, brutal: { enabled: true } }).success);
+  // The pool speaks h2mux when no protocol is given (sing-box default).
+  let requested = -1;
+  const [a, b] = pipePair();
+  const pool = muxClientFor({ enabled: true }, () => Promise.resolve(a))!;
+  const req = (async () => {
+    const buf = new Uint8Array(2);
+    await b.read(buf);
+    requested = buf[1];
+  })();
+  const opened = pool.dial({ host: "1.2.3.4", port: 80 }).catch(() => null);
+  await req;
+  assertEquals(requested, 2);
+  pool.close();
+  b.close();
+  (await opened)?.close();
 });

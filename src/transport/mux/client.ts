@@ -20,16 +20,17 @@ import {
   encodeMuxRequest,
   encodeStreamRequest,
   MUX_DESTINATION,
+  type MuxProtocol,
   PaddingDecoder,
   PaddingEncoder,
   PROTOCOL,
 } from "./protocol.ts";
-import { type MuxSession, newSession } from "./session.ts";
+import { type MultiplexSession, newSession } from "./session.ts";
 import { encodeU16Prefixed, readU16Prefixed } from "../../common/length_prefix.ts";
 
 /** Client options (sing-box outbound `multiplex{}`). */
 export interface MuxClientOptions {
-  protocol: "smux" | "yamux";
+  protocol: MuxProtocol;
   maxConnections?: number;
   minStreams?: number;
   maxStreams?: number;
@@ -88,7 +89,7 @@ export function packetAddrFraming(expectResponse: boolean) {
 export class MuxClient {
   #o: MuxClientOptions;
   #connect: () => Promise<Stream>;
-  #sessions: MuxSession[] = [];
+  #sessions: MultiplexSession[] = [];
   #offering: Promise<unknown> = Promise.resolve();
   #minStreams: number;
 
@@ -105,10 +106,10 @@ export class MuxClient {
     return this.#sessions.filter((s) => !s.isClosed).length;
   }
 
-  async #offer(): Promise<MuxSession> {
+  async #offer(): Promise<MultiplexSession> {
     this.#sessions = this.#sessions.filter((s) => !s.isClosed);
     const sessions = this.#sessions;
-    const best = sessions.reduce<MuxSession | null>(
+    const best = sessions.reduce<MultiplexSession | null>(
       (a, s) => !a || s.numStreams < a.numStreams ? s : a,
       null,
     );
@@ -123,7 +124,7 @@ export class MuxClient {
     return await this.#offerNew();
   }
 
-  async #offerNew(): Promise<MuxSession> {
+  async #offerNew(): Promise<MultiplexSession> {
     const conn = await this.#connect();
     const padding = this.#o.padding ?? false;
     try {
@@ -136,7 +137,13 @@ export class MuxClient {
       throw e;
     }
     const inner = padding ? new CodecStream(conn, new PaddingEncoder(), new PaddingDecoder()) : conn;
-    const session = newSession(this.#o.protocol, inner, true);
+    let session: MultiplexSession;
+    try {
+      session = await newSession(this.#o.protocol, inner, true);
+    } catch (e) {
+      inner.close();
+      throw e;
+    }
     this.#sessions.push(session);
     return session;
   }

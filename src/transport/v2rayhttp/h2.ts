@@ -70,14 +70,67 @@ export class StreamDuplex extends Duplex {
 
 /** A {@linkcode Stream} over one HTTP/2 request or response stream; closing cancels the stream. */
 export class H2Stream extends NodeDuplexStream {
+  /** Resolves when the HTTP/2 stream is closed (both ways, or reset). */
+  readonly closed: Promise<void>;
+
   /** `ready` settles when the peer's headers are acceptable (client: the response status). */
   constructor(h: http2.Http2Stream, ready: Promise<void> = Promise.resolve()) {
     super(h, { ready, close: () => h.close(http2.constants.NGHTTP2_CANCEL) });
+    this.closed = new Promise((resolve) => h.once("close", () => resolve()));
   }
 }
 
 /** Request headers for {@linkcode H2Client.open}. */
 export type H2Headers = Record<string, string | string[]>;
+
+/**
+ * Starts an HTTP/2 client session over `conn` (TLS with ALPN h2, or plain with prior knowledge)
+ * with {@linkcode H2_WINDOW} windows and push disabled; `authority` is `scheme://host:port`.
+ *
+ * @throws {Error} If the connection fails or closes during setup.
+ */
+export async function connectH2(conn: Stream, authority: string): Promise<http2.ClientHttp2Session> {
+  const duplex = new StreamDuplex(conn);
+  const session = http2.connect(authority, {
+    createConnection: () => duplex as never,
+    settings: { initialWindowSize: H2_WINDOW, enablePush: false },
+  });
+  session.on("error", () => {});
+  await new Promise<void>((resolve, reject) => {
+    session.once("connect", () => resolve());
+    session.once("error", reject);
+    session.once("close", () => reject(new Error("HTTP/2 connection closed during setup")));
+  });
+  try {
+    session.setLocalWindowSize(H2_WINDOW);
+  } catch { /* not supported */ }
+  return session;
+}
+
+/**
+ * Opens a request stream on `session`. Writes go out at once; reads wait for the response
+ * headers and fail unless `accept(status, headers)` is true.
+ */
+export function openH2Stream(
+  session: http2.ClientHttp2Session,
+  headers: H2Headers,
+  accept: (status: number, headers: http2.IncomingHttpHeaders) => boolean = (s) => s === 200,
+): H2Stream {
+  const req = session.request(headers, { endStream: false });
+  const ready = new Promise<void>((resolve, reject) => {
+    req.once("response", (h) => {
+      const status = Number(h[":status"]);
+      if (accept(status, h)) resolve();
+      else {
+        reject(new Error(`unexpected HTTP/2 status ${status}`));
+        req.close(http2.constants.NGHTTP2_CANCEL);
+      }
+    });
+    req.once("error", reject);
+    req.once("close", () => reject(new Error("HTTP/2 stream closed before the response")));
+  });
+  return new H2Stream(req, ready);
+}
 
 /**
  * An HTTP/2 client over streams from `connect` (already TLS with ALPN h2, or plain for h2c with
@@ -105,26 +158,12 @@ export class H2Client {
 
   async #create(): Promise<http2.ClientHttp2Session> {
     if (this.#closed) throw new Error("HTTP/2 client is closed");
-    const conn = await this.#connect();
-    const duplex = new StreamDuplex(conn);
-    const session = http2.connect(this.#authority, {
-      createConnection: () => duplex as never,
-      settings: { initialWindowSize: H2_WINDOW, enablePush: false },
-    });
-    session.on("error", () => {});
+    const session = await connectH2(await this.#connect(), this.#authority);
     const forget = () => {
       if (this.#session === session) this.#session = null;
     };
     session.on("close", forget);
     session.on("goaway", forget);
-    await new Promise<void>((resolve, reject) => {
-      session.once("connect", () => resolve());
-      session.once("error", reject);
-      session.once("close", () => reject(new Error("HTTP/2 connection closed during setup")));
-    });
-    try {
-      session.setLocalWindowSize(H2_WINDOW);
-    } catch { /* not supported */ }
     this.#session = session;
     return session;
   }
@@ -139,21 +178,7 @@ export class H2Client {
     headers: H2Headers,
     accept: (status: number, headers: http2.IncomingHttpHeaders) => boolean = (s) => s === 200,
   ): Promise<Stream> {
-    const session = await this.#get();
-    const req = session.request(headers, { endStream: false });
-    const ready = new Promise<void>((resolve, reject) => {
-      req.once("response", (h) => {
-        const status = Number(h[":status"]);
-        if (accept(status, h)) resolve();
-        else {
-          reject(new Error(`unexpected HTTP/2 status ${status}`));
-          req.close(http2.constants.NGHTTP2_CANCEL);
-        }
-      });
-      req.once("error", reject);
-      req.once("close", () => reject(new Error("HTTP/2 stream closed before the response")));
-    });
-    return new H2Stream(req, ready);
+    return openH2Stream(await this.#get(), headers, accept);
   }
 
   /** Closes the shared connection; later `open` calls fail. */
@@ -170,7 +195,7 @@ export interface H2Request {
   /** Answers with `status` (and no body, ending the stream) as a rejection. */
   reject(status: number): void;
   /** Answers 200 with `headers` and returns the bidirectional stream. */
-  accept(headers?: Record<string, string>): Stream;
+  accept(headers?: Record<string, string>): H2Stream;
 }
 
 /**
