@@ -38,8 +38,20 @@ Deno.test("switchyard pair over grpc and http transports (h2 over TLS, h2c, HTTP
       type: "vless",
       users: [{ uuid: UUID }],
       tls: tlsIn,
-      transport: { type: "grpc", service_name: "svc.Tunnel" },
-    }, { type: "vless", uuid: UUID, tls: tlsOut, transport: { type: "grpc", service_name: "svc.Tunnel" } }],
+      transport: { type: "grpc", service_name: "svc.Tunnel", idle_timeout: "30s" },
+    }, {
+      type: "vless",
+      uuid: UUID,
+      tls: tlsOut,
+      // Keep-alive PINGs on; the exchange must work the same.
+      transport: {
+        type: "grpc",
+        service_name: "svc.Tunnel",
+        idle_timeout: "1s",
+        ping_timeout: "5s",
+        permit_without_stream: true,
+      },
+    }],
     ["trojan-http-h2-tls", {
       type: "trojan",
       users: [{ password: "p" }],

@@ -11,6 +11,7 @@ import { Duplex } from "node:stream";
 import type { Stream } from "../../adapter/types.ts";
 import { writeAll } from "../../common/prefixed_stream.ts";
 import { NodeDuplexStream } from "../../common/node_stream.ts";
+import { type ClientKeepAliveConfig, H2KeepAlive } from "./h2_keepalive.ts";
 
 /** HTTP/2 stream and connection receive windows, bytes (larger than the 64 KiB default for throughput). */
 export const H2_WINDOW = 4 << 20;
@@ -19,6 +20,8 @@ export const H2_WINDOW = 4 << 20;
 export class StreamDuplex extends Duplex {
   #s: Stream;
   #pumping = false;
+  /** When bytes last arrived (`performance.now()`, ms): read silence for HTTP/2 PINGs. */
+  lastRead = performance.now();
 
   constructor(s: Stream) {
     super({ allowHalfOpen: true });
@@ -45,6 +48,7 @@ export class StreamDuplex extends Duplex {
         this.push(null);
         return;
       }
+      this.lastRead = performance.now();
       if (!this.push(b.subarray(0, n))) {
         this.#pumping = false;
         return;
@@ -89,7 +93,11 @@ export type H2Headers = Record<string, string | string[]>;
  *
  * @throws {Error} If the connection fails or closes during setup.
  */
-export async function connectH2(conn: Stream, authority: string): Promise<http2.ClientHttp2Session> {
+export async function connectH2(
+  conn: Stream,
+  authority: string,
+  keepAlive?: ClientKeepAliveConfig,
+): Promise<http2.ClientHttp2Session> {
   const duplex = new StreamDuplex(conn);
   const session = http2.connect(authority, {
     createConnection: () => duplex as never,
@@ -104,7 +112,21 @@ export async function connectH2(conn: Stream, authority: string): Promise<http2.
   try {
     session.setLocalWindowSize(H2_WINDOW);
   } catch { /* not supported */ }
+  if (keepAlive?.idleMs) {
+    keepAlives.set(session, new H2KeepAlive(session, { client: keepAlive, lastRead: () => duplex.lastRead }));
+  }
   return session;
+}
+
+/** Liveness drivers of sessions started with a keep-alive config or server idle timeout. */
+const keepAlives = new WeakMap<http2.Http2Session, H2KeepAlive>();
+
+/** Counts a stream on its session's keep-alive driver until the stream closes. */
+function trackStream(session: http2.Http2Session, h: http2.Http2Stream): void {
+  const ka = keepAlives.get(session);
+  if (!ka) return;
+  ka.onStreamOpened();
+  h.once("close", () => ka.onStreamClosed());
 }
 
 /**
@@ -117,6 +139,7 @@ export function openH2Stream(
   accept: (status: number, headers: http2.IncomingHttpHeaders) => boolean = (s) => s === 200,
 ): H2Stream {
   const req = session.request(headers, { endStream: false });
+  trackStream(session, req);
   const ready = new Promise<void>((resolve, reject) => {
     req.once("response", (h) => {
       const status = Number(h[":status"]);
@@ -142,11 +165,16 @@ export class H2Client {
   #session: http2.ClientHttp2Session | null = null;
   #pending: Promise<http2.ClientHttp2Session> | null = null;
   #closed = false;
+  #keepAlive: ClientKeepAliveConfig | undefined;
 
-  /** `authority` is the `scheme://host:port` used for `:scheme` and `:authority`. */
-  constructor(authority: string, connect: () => Promise<Stream>) {
+  /**
+   * `authority` is the `scheme://host:port` used for `:scheme` and `:authority`; `keepAlive`
+   * turns on PINGs after read silence (`idle_timeout`/`ping_timeout`).
+   */
+  constructor(authority: string, connect: () => Promise<Stream>, keepAlive?: ClientKeepAliveConfig) {
     this.#authority = authority;
     this.#connect = connect;
+    this.#keepAlive = keepAlive;
   }
 
   async #get(): Promise<http2.ClientHttp2Session> {
@@ -158,7 +186,7 @@ export class H2Client {
 
   async #create(): Promise<http2.ClientHttp2Session> {
     if (this.#closed) throw new Error("HTTP/2 client is closed");
-    const session = await connectH2(await this.#connect(), this.#authority);
+    const session = await connectH2(await this.#connect(), this.#authority, this.#keepAlive);
     const forget = () => {
       if (this.#session === session) this.#session = null;
     };
@@ -200,9 +228,14 @@ export interface H2Request {
 
 /**
  * Serves HTTP/2 (after the client preface) on `conn` until the connection closes, calling
- * `onRequest` once per request stream. Resolves when the connection is gone.
+ * `onRequest` once per request stream. Resolves when the connection is gone. With `idleMs`
+ * (`idle_timeout`), a connection without open streams for that long is closed with GOAWAY.
  */
-export function serveH2(conn: Stream, onRequest: (r: H2Request) => void): Promise<void> {
+export function serveH2(
+  conn: Stream,
+  onRequest: (r: H2Request) => void,
+  options: { idleMs?: number } = {},
+): Promise<void> {
   const server = http2.createServer({ settings: { initialWindowSize: H2_WINDOW } });
   return new Promise<void>((resolve) => {
     server.on("session", (session: http2.ServerHttp2Session) => {
@@ -211,9 +244,11 @@ export function serveH2(conn: Stream, onRequest: (r: H2Request) => void): Promis
       try {
         session.setLocalWindowSize(H2_WINDOW);
       } catch { /* not supported */ }
+      if (options.idleMs) keepAlives.set(session, new H2KeepAlive(session, { serverIdleMs: options.idleMs }));
     });
     server.on("stream", (h: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
       h.on("error", () => {});
+      trackStream(h.session!, h);
       onRequest({
         headers,
         reject(status) {
