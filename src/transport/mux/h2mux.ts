@@ -3,16 +3,23 @@
  * layer, if on), the multiplexed connection speaks cleartext HTTP/2 with prior knowledge. The
  * client opens each stream as a `CONNECT` request for `localhost`; the server answers 200 and
  * both bodies then carry the sing-mux stream request/response and data, as smux streams do.
- * HTTP/2 flow control applies per stream and per connection (4 MiB windows, `H2_WINDOW`).
+ * HTTP/2 flow control applies per stream and per connection (4 MiB windows, `H2_WINDOW`); both
+ * sides keep sing-mux's 30 s idle rules (client PINGs, server closes idle connections).
  *
  * @module
  */
 import type http2 from "node:http2";
 import type { Stream } from "../../adapter/types.ts";
 import { connectH2, type H2Stream, openH2Stream, serveH2 } from "../v2rayhttp/h2.ts";
+import { DEFAULT_PING_TIMEOUT_MS } from "../v2rayhttp/h2_keepalive.ts";
 
 /** The `:authority` sing-mux's client puts on every stream request. */
 export const H2MUX_AUTHORITY = "localhost";
+/**
+ * sing-mux's HTTP/2 idle timeout, ms: the client PINGs after this much read silence (Go
+ * `ReadIdleTimeout`), the server closes a connection without streams after it (`IdleTimeout`).
+ */
+export const H2MUX_IDLE_TIMEOUT_MS = 30_000;
 
 /** Client side: one HTTP/2 connection, one CONNECT stream per multiplexed stream. */
 export class H2MuxClientSession {
@@ -33,7 +40,13 @@ export class H2MuxClientSession {
    * @throws {Error} If the connection closes during setup.
    */
   static async connect(conn: Stream): Promise<H2MuxClientSession> {
-    return new H2MuxClientSession(await connectH2(conn, `http://${H2MUX_AUTHORITY}`));
+    return new H2MuxClientSession(
+      await connectH2(conn, `http://${H2MUX_AUTHORITY}`, {
+        idleMs: H2MUX_IDLE_TIMEOUT_MS,
+        pingTimeoutMs: DEFAULT_PING_TIMEOUT_MS,
+        permitWithoutStream: true,
+      }),
+    );
   }
 
   /** Streams not yet closed. */
@@ -86,7 +99,7 @@ export class H2MuxServerSession {
       s.closed.then(() => this.#streams--);
       this.#accepted.push(s);
       this.#wake();
-    }).then(() => {
+    }, { idleMs: H2MUX_IDLE_TIMEOUT_MS }).then(() => {
       this.#closed = true;
       this.#wake();
     });
