@@ -100,6 +100,8 @@ export class NodeDuplexStream implements Stream {
 export class StreamDuplex extends Duplex {
   #s: Stream;
   #pumping = false;
+  /** When bytes last arrived (`performance.now()`, ms): read silence for HTTP/2 PINGs. */
+  lastRead = performance.now();
 
   constructor(s: Stream) {
     super({ allowHalfOpen: true });
@@ -126,6 +128,7 @@ export class StreamDuplex extends Duplex {
         this.push(null);
         return;
       }
+      this.lastRead = performance.now();
       if (!this.push(b.subarray(0, n))) {
         this.#pumping = false;
         return;

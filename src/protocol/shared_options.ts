@@ -8,40 +8,49 @@ import { z } from "zod";
 import type { Stream } from "../adapter/types.ts";
 import { MuxClient } from "../transport/mux/client.ts";
 
-const brutalOff = (m: { brutal?: Record<string, unknown> }) => !m.brutal?.enabled;
+/** `multiplex.brutal{}` (sing-mux TCP Brutal): parsed so configs load, refused when enabled. */
+const brutalSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  up_mbps: z.number().int().min(0).optional(),
+  down_mbps: z.number().int().min(0).optional(),
+}).refine((b) => !b.enabled, {
+  error: "TCP Brutal needs the Linux tcp_brutal kernel module and per-socket options this build " +
+    "cannot set; remove brutal or set enabled false",
+});
 
 /**
- * Outbound `multiplex{}` (sing-mux). `smux` and `yamux` are supported; `h2mux` (sing-box's
- * default protocol) and TCP Brutal are refused when enabled.
+ * Outbound `multiplex{}` (sing-mux): `smux`, `yamux` or `h2mux` (the default), pool limits and
+ * padding. `brutal` is refused when enabled (see `brutalSchema`).
  */
 export const outboundMultiplexSchema = z.strictObject({
   enabled: z.boolean().optional(),
-  protocol: z.enum(["smux", "yamux", "h2mux"]).optional(),
+  protocol: z.enum(["smux", "yamux", "h2mux"], { error: "expected multiplex protocol smux, yamux or h2mux" })
+    .optional(),
   max_connections: z.number().int().min(0).optional(),
   min_streams: z.number().int().min(0).optional(),
   max_streams: z.number().int().min(0).optional(),
   padding: z.boolean().optional(),
-  brutal: z.record(z.string(), z.unknown()).optional(),
-}).refine((m) => !m.enabled || (m.protocol !== undefined && m.protocol !== "h2mux"), {
-  error: "multiplex protocol h2mux (the default) is not supported by this build; set protocol smux or yamux",
-  path: ["protocol"],
-}).refine(brutalOff, { error: "multiplex.brutal is not supported by this build", path: ["brutal"] });
+  brutal: brutalSchema.optional(),
+});
 
-/** Inbound `multiplex{}` (sing-mux server: smux and yamux clients; `padding` rejects unpadded ones). */
+/** Inbound `multiplex{}` (sing-mux server for smux, yamux and h2mux clients; `padding` rejects unpadded ones). */
 export const inboundMultiplexSchema = z.strictObject({
   enabled: z.boolean().optional(),
   padding: z.boolean().optional(),
-  brutal: z.record(z.string(), z.unknown()).optional(),
-}).refine(brutalOff, { error: "multiplex.brutal is not supported by this build", path: ["brutal"] });
+  brutal: brutalSchema.optional(),
+});
+
+/** Parsed outbound `multiplex{}`. */
+export type OutboundMultiplexOptions = z.output<typeof outboundMultiplexSchema>;
 
 /** The mux client for an outbound's `multiplex{}`, or `null` when disabled. */
 export function muxClientFor(
-  m: z.output<typeof outboundMultiplexSchema> | undefined,
+  m: OutboundMultiplexOptions | undefined,
   connect: () => Promise<Stream>,
 ): MuxClient | null {
   if (!m?.enabled) return null;
   return new MuxClient({
-    protocol: m.protocol as "smux" | "yamux",
+    protocol: m.protocol ?? "h2mux",
     maxConnections: m.max_connections,
     minStreams: m.min_streams,
     maxStreams: m.max_streams,

@@ -4,14 +4,16 @@
  * TCP → optional TLS → optional V2Ray transport → protocol.
  *
  * Implemented: `ws` (with early data), `httpupgrade`, `http` (HTTP/2 over TLS, plain HTTP/1.1
- * without TLS, as sing-box) and `grpc` (sing-box's "lite" gun over HTTP/2; h2c without TLS).
+ * without TLS, as sing-box) and `grpc` (sing-box's "lite" gun over HTTP/2; h2c without TLS),
+ * both with `idle_timeout`/`ping_timeout` (HTTP/2 PING and server idle close; grpc also
+ * `permit_without_stream`).
  * Parsed but refused at start with a clear error: `quic`.
  *
  * @module
  */
 import { z } from "zod";
 import type { Dialer, DialOptions, Socksaddr, Stream } from "../adapter/types.ts";
-import { listable } from "../config/common.ts";
+import { duration, listable } from "../config/common.ts";
 import { ConfigError } from "../common/errors.ts";
 import type { HandshakeReader } from "../common/handshake_reader.ts";
 import type { Logger } from "../common/log.ts";
@@ -19,6 +21,7 @@ import { withPrefix } from "../common/prefixed_stream.ts";
 import { grpcAccept, grpcConnect } from "./grpc/grpc.ts";
 import { httpUpgradeAccept, httpUpgradeConnect } from "./httpupgrade/httpupgrade.ts";
 import { H2Client, type H2Request, serveH2 } from "./v2rayhttp/h2.ts";
+import { type ClientKeepAliveConfig, DEFAULT_PING_TIMEOUT_MS } from "./v2rayhttp/h2_keepalive.ts";
 import { http1Accept, http1Connect, type V2rayHttpOptions } from "./v2rayhttp/http1.ts";
 import { httpH2Accept, httpH2Connect } from "./v2rayhttp/v2rayhttp.ts";
 import { dialTls, type TlsClientConfig, tlsClientConfig } from "./tls/client.ts";
@@ -48,14 +51,14 @@ export const v2rayTransportSchema = z.discriminatedUnion("type", [
     path: z.string().optional(),
     method: z.string().optional(),
     headers,
-    idle_timeout: z.string().optional(),
-    ping_timeout: z.string().optional(),
+    idle_timeout: duration.optional(),
+    ping_timeout: duration.optional(),
   }),
   z.strictObject({
     type: z.literal("grpc"),
     service_name: z.string().optional(),
-    idle_timeout: z.string().optional(),
-    ping_timeout: z.string().optional(),
+    idle_timeout: duration.optional(),
+    ping_timeout: duration.optional(),
     permit_without_stream: z.boolean().optional(),
   }),
   z.strictObject({ type: z.literal("quic") }),
@@ -98,6 +101,20 @@ export function serverAlpn(
   }
   if (t?.type === "grpc") return alpn?.includes("h2") ? alpn : ["h2", ...(alpn ?? [])];
   return alpn;
+}
+
+/**
+ * Client PING settings of an `http`/`grpc` transport, or `undefined` without `idle_timeout`.
+ * `http` pings whatever the streams (Go `http2.Transport`); `grpc` only with open streams
+ * unless `permit_without_stream` (grpc-go keepalive). `ping_timeout` defaults to 15 s.
+ */
+export function clientKeepAlive(t: V2rayTransportOptions): ClientKeepAliveConfig | undefined {
+  if ((t.type !== "http" && t.type !== "grpc") || !t.idle_timeout) return undefined;
+  return {
+    idleMs: t.idle_timeout,
+    pingTimeoutMs: t.ping_timeout || DEFAULT_PING_TIMEOUT_MS,
+    permitWithoutStream: t.type === "http" || (t.permit_without_stream ?? false),
+  };
 }
 
 /** The HTTP/2 client connection preface (RFC 9113 §3.4). */
@@ -147,7 +164,7 @@ export async function acceptTransport(
             const a = accept(r);
             if ("error" in a) onError(a.error);
             else onStream(a.stream).catch((e) => onError(String(e)));
-          }),
+          }, { idleMs: t.idle_timeout }),
       };
     }
     if (t.type === "grpc") throw new Error("gRPC needs HTTP/2");
@@ -226,13 +243,6 @@ export class ProxyConnector {
     logger?: Logger,
   ) {
     checkTransport(transport);
-    if (transport && (transport.type === "http" || transport.type === "grpc")) {
-      for (const k of ["idle_timeout", "ping_timeout", "permit_without_stream"] as const) {
-        if ((transport as Record<string, unknown>)[k] !== undefined) {
-          logger?.warn(`transport.${k} is not supported by this build and is ignored`);
-        }
-      }
-    }
     this.#dialer = dialer;
     this.#server = server;
     this.#tlsOptions = tls?.enabled ? tls : undefined;
@@ -265,9 +275,11 @@ export class ProxyConnector {
     if (!this.#h2) {
       const host = this.#tlsOptions ? (await this.#tlsConfig()).serverName : this.#server.host;
       const authority = `${host.includes(":") ? `[${host}]` : host}:${port}`;
-      this.#h2 = new H2Client(`${this.#tlsOptions ? "https" : "http"}://${authority}`, async () => {
-        return (await this.#raw()).conn;
-      });
+      this.#h2 = new H2Client(
+        `${this.#tlsOptions ? "https" : "http"}://${authority}`,
+        async () => (await this.#raw()).conn,
+        clientKeepAlive(t),
+      );
       this.#authority = authority;
     }
     if (t.type === "grpc") {

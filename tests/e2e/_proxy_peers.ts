@@ -15,7 +15,7 @@ import {
   startSwitchyard,
   waitForPort,
 } from "../_util/mod.ts";
-import { socks5UdpRoundTrip } from "../_util/socks_udp.ts";
+import { socks5UdpAssociate, socks5UdpRoundTrip } from "../_util/socks_udp.ts";
 
 /** A self-signed leaf certificate for `localhost` and 127.0.0.1 (not a CA, so it can be pinned). */
 export interface TestCert {
@@ -120,36 +120,63 @@ export async function assertUdp(proxyPort: number, echoPort: number, label: stri
   assertEquals(new TextDecoder().decode(r.data), `ping-${label}`, `${label}: UDP echo`);
 }
 
-/** One Switchyard↔Switchyard case: name, server inbound fields, client outbound fields. */
+/**
+ * One UDP association to two echo servers in turn (A, B, A): each reply must come back from the
+ * server it was sent to ("full-cone": per-datagram addresses through the proxy).
+ */
+export async function assertUdpTwoPeers(proxyPort: number, echoPorts: [number, number], label: string) {
+  const a = await socks5UdpAssociate(proxyPort);
+  try {
+    for (const [i, port] of [echoPorts[0], echoPorts[1], echoPorts[0]].entries()) {
+      const text = `${label}-${i}`;
+      await a.send({ host: "127.0.0.1", port }, new TextEncoder().encode(text));
+      const r = await a.receive();
+      assertEquals(
+        [new TextDecoder().decode(r.data), r.from.port],
+        [text, port],
+        `${label}: datagram ${i} to port ${port}`,
+      );
+    }
+  } finally {
+    a.close();
+  }
+}
+
+/** One Switchyard↔Switchyard case: name, server inbound and client outbound (without tag/ports). */
 export type PairCase = [name: string, inbound: Record<string, unknown>, outbound: Record<string, unknown>];
 
-/** A running Switchyard server/client pair from {@linkcode startPair}. */
+/** A running Switchyard server and client for {@linkcode PairCase}s. */
 export interface SwitchyardPair {
-  /** Client mixed-inbound port of each case, by case index. */
-  clientPorts: number[];
-  /** Server inbound port of each case, by case index. */
-  serverPorts: number[];
+  /** Server ports, by case index. */
+  sp: number[];
+  /** Client mixed-inbound ports, by case index: traffic to `cp[i]` leaves by case `i`'s outbound. */
+  cp: number[];
   /** Both processes' output, for assertion messages. */
-  logs: () => string;
-  /** Stops the client, then the server. */
+  logs(): string;
   stop(): Promise<void>;
 }
 
 /**
- * Starts a server Switchyard with one inbound per case (outbound `direct`) and a client
- * Switchyard with one mixed inbound per case routed to that case's outbound, which points at
- * the server's matching inbound.
+ * Starts a server with each case's inbound (plus `extra.inbounds`, listening on `extra.ports`)
+ * and a direct outbound, and a client whose mixed inbound `i` routes to case `i`'s outbound.
  */
-export async function startPair(cases: PairCase[]): Promise<SwitchyardPair> {
+export async function startSwitchyardPair(
+  cases: PairCase[],
+  extra: { inbounds?: Record<string, unknown>[]; ports?: number[] } = {},
+): Promise<SwitchyardPair> {
   const sp = cases.map(() => freePort());
   const cp = cases.map(() => freePort());
   const server = await startSwitchyard({
     log: { level: "warn" },
-    inbounds: cases.map(([name, inb], i) => ({ tag: name, listen: "127.0.0.1", listen_port: sp[i], ...inb })),
+    inbounds: [
+      ...cases.map(([name, inb], i) => ({ tag: name, listen: "127.0.0.1", listen_port: sp[i], ...inb })),
+      ...(extra.inbounds ?? []),
+    ],
     outbounds: [{ type: "direct", tag: "direct" }],
-  }, sp);
+  }, [...sp, ...(extra.ports ?? [])]);
+  let client;
   try {
-    const client = await startSwitchyard({
+    client = await startSwitchyard({
       log: { level: "warn" },
       inbounds: cases.map(([name], i) => ({
         type: "mixed",
@@ -165,17 +192,18 @@ export async function startPair(cases: PairCase[]): Promise<SwitchyardPair> {
       })),
       route: { rules: cases.map(([name]) => ({ inbound: [`in-${name}`], outbound: name })) },
     }, cp);
-    return {
-      clientPorts: cp,
-      serverPorts: sp,
-      logs: () => client.output() + "\n--- server ---\n" + server.output(),
-      async stop() {
-        await client.stop();
-        await server.stop();
-      },
-    };
   } catch (e) {
     await server.stop();
     throw e;
   }
+  const c = client;
+  return {
+    sp,
+    cp,
+    logs: () => c.output() + "\n--- server ---\n" + server.output(),
+    async stop() {
+      await c.stop();
+      await server.stop();
+    },
+  };
 }

@@ -6,7 +6,14 @@
 import { assertEquals } from "../_util/assert.ts";
 import { curl, startOrigin } from "../_util/mod.ts";
 import { startUdpEcho } from "../_util/socks_udp.ts";
-import { assertBulk, assertCurl, assertUdp, makeCert, type PairCase, startPair } from "./_proxy_peers.ts";
+import {
+  assertBulk,
+  assertCurl,
+  assertUdp,
+  makeCert,
+  type PairCase,
+  startSwitchyardPair,
+} from "./_proxy_peers.ts";
 
 const UUID = "d73f92d8-aa98-1309-1335-bbbca4848995";
 
@@ -31,8 +38,20 @@ Deno.test("switchyard pair over grpc and http transports (h2 over TLS, h2c, HTTP
       type: "vless",
       users: [{ uuid: UUID }],
       tls: tlsIn,
-      transport: { type: "grpc", service_name: "svc.Tunnel" },
-    }, { type: "vless", uuid: UUID, tls: tlsOut, transport: { type: "grpc", service_name: "svc.Tunnel" } }],
+      transport: { type: "grpc", service_name: "svc.Tunnel", idle_timeout: "30s" },
+    }, {
+      type: "vless",
+      uuid: UUID,
+      tls: tlsOut,
+      // Keep-alive PINGs on; the exchange must work the same.
+      transport: {
+        type: "grpc",
+        service_name: "svc.Tunnel",
+        idle_timeout: "1s",
+        ping_timeout: "5s",
+        permit_without_stream: true,
+      },
+    }],
     ["trojan-http-h2-tls", {
       type: "trojan",
       users: [{ password: "p" }],
@@ -54,8 +73,8 @@ Deno.test("switchyard pair over grpc and http transports (h2 over TLS, h2c, HTTP
       transport: { type: "http", path: "/plain/x", headers: { "X-Test": "1" } },
     }],
   ];
-  const pair = await startPair(cases);
-  const { clientPorts: cp, serverPorts: sp, logs } = pair;
+  const pair = await startSwitchyardPair(cases);
+  const { sp, cp, logs } = pair;
   try {
     for (const [i, [name]] of cases.entries()) {
       await t.step(name, async () => {

@@ -1,16 +1,23 @@
 /**
- * Switchyard client ↔ Switchyard server with sing-mux multiplexing (smux and yamux, with and
- * without padding) over each proxy protocol, including UDP (packet-address streams) and many
+ * Switchyard client ↔ Switchyard server with sing-mux multiplexing (smux, yamux and h2mux, with
+ * and without padding) over each proxy protocol, including UDP (packet-address streams) and many
  * parallel connections sharing one multiplexed connection.
  */
 import { assertEquals } from "../_util/assert.ts";
 import { curl, startOrigin } from "../_util/mod.ts";
 import { startUdpEcho } from "../_util/socks_udp.ts";
-import { assertBulk, assertCurl, assertUdp, makeCert, type PairCase, startPair } from "./_proxy_peers.ts";
+import {
+  assertBulk,
+  assertCurl,
+  assertUdp,
+  makeCert,
+  type PairCase,
+  startSwitchyardPair,
+} from "./_proxy_peers.ts";
 
 const UUID = "d73f92d8-aa98-1309-1335-bbbca4848995";
 
-Deno.test("switchyard pair with multiplex smux/yamux (± padding) over vmess, vless, trojan, shadowsocks", async (t) => {
+Deno.test("switchyard pair with multiplex smux/yamux/h2mux (± padding) over vmess, vless, trojan, shadowsocks", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "sy-mux-" });
   const cert = await makeCert(dir);
   const origin = startOrigin();
@@ -62,6 +69,34 @@ Deno.test("switchyard pair with multiplex smux/yamux (± padding) over vmess, vl
       transport: { type: "grpc", service_name: "g" },
       multiplex: { enabled: true, protocol: "yamux", max_connections: 1 },
     }],
+    ["vmess-h2mux", { type: "vmess", users: [{ uuid: UUID }], multiplex: { enabled: true } }, {
+      type: "vmess",
+      uuid: UUID,
+      multiplex: { enabled: true, protocol: "h2mux", max_connections: 1 },
+    }],
+    // No protocol: h2mux, sing-box's default; padded both ways.
+    ["ss-h2mux-default-padding", {
+      type: "shadowsocks",
+      method: "aes-128-gcm",
+      password: "p",
+      multiplex: { enabled: true, padding: true },
+    }, {
+      type: "shadowsocks",
+      method: "aes-128-gcm",
+      password: "p",
+      multiplex: { enabled: true, padding: true, max_streams: 4 },
+    }],
+    ["trojan-tls-h2mux", {
+      type: "trojan",
+      users: [{ password: "p" }],
+      tls: tlsIn,
+      multiplex: { enabled: true },
+    }, {
+      type: "trojan",
+      password: "p",
+      tls: tlsOut,
+      multiplex: { enabled: true, protocol: "h2mux", min_streams: 2, max_connections: 2 },
+    }],
     // The server demands padding; this client does not pad, so nothing gets through.
     ["refused-unpadded", {
       type: "vless",
@@ -69,8 +104,8 @@ Deno.test("switchyard pair with multiplex smux/yamux (± padding) over vmess, vl
       multiplex: { enabled: true, padding: true },
     }, { type: "vless", uuid: UUID, multiplex: { enabled: true, protocol: "smux" } }],
   ];
-  const pair = await startPair(cases);
-  const { clientPorts: cp, logs } = pair;
+  const pair = await startSwitchyardPair(cases);
+  const { cp, logs } = pair;
   try {
     for (const [i, [name]] of cases.entries()) {
       if (name === "refused-unpadded") continue;

@@ -7,7 +7,14 @@
 import { assertEquals } from "../_util/assert.ts";
 import { freePort, startOrigin, startSwitchyard } from "../_util/mod.ts";
 import { startUdpEcho } from "../_util/socks_udp.ts";
-import { assertBulk, assertCurl, assertUdp, makeCert, type PairCase, startPair } from "./_proxy_peers.ts";
+import {
+  assertBulk,
+  assertCurl,
+  assertUdp,
+  makeCert,
+  type PairCase,
+  startSwitchyardPair,
+} from "./_proxy_peers.ts";
 import { vmessClientParts } from "../../src/protocol/vmess/protocol.ts";
 import { vmessUser } from "../../src/protocol/vmess/header.ts";
 import { parseUuid } from "../../src/common/uuid.ts";
@@ -132,8 +139,8 @@ Deno.test("switchyard client and server pair over every implemented layer, and s
     },
     { type: "shadowsocks", method: "2022-blake3-aes-128-gcm", password: `${k16}:${u16}` },
   ]);
-  const pair = await startPair(cases);
-  const { clientPorts: cp, logs } = pair;
+  const pair = await startSwitchyardPair(cases);
+  const { cp, logs } = pair;
   try {
     for (const [i, [name]] of cases.entries()) {
       await t.step(name, async () => {

@@ -1,17 +1,26 @@
 /**
  * Switchyard client ↔ Switchyard server for the VMess options no Debian peer speaks:
  * `authenticated_length` (aes-128-gcm with global padding, chacha20-poly1305) and
- * `packet_encoding: packetaddr` UDP (VMess and VLESS), alone and over ws and multiplex.
+ * `packet_encoding` packetaddr and xudp (VMess and VLESS), alone and over ws and multiplex.
+ * Address-carrying encodings reach two UDP peers over one SOCKS5 association.
  */
 import { startOrigin } from "../_util/mod.ts";
 import { startUdpEcho } from "../_util/socks_udp.ts";
-import { assertBulk, assertCurl, assertUdp, type PairCase, startPair } from "./_proxy_peers.ts";
+import {
+  assertBulk,
+  assertCurl,
+  assertUdp,
+  assertUdpTwoPeers,
+  type PairCase,
+  startSwitchyardPair,
+} from "./_proxy_peers.ts";
 
 const UUID = "d73f92d8-aa98-1309-1335-bbbca4848995";
 
-Deno.test("switchyard pair: vmess authenticated_length and packet_encoding packetaddr", async (t) => {
+Deno.test("switchyard pair: vmess authenticated_length and packet_encoding packetaddr/xudp", async (t) => {
   const origin = startOrigin();
   const echo = startUdpEcho();
+  const echo2 = startUdpEcho();
   const inb = { type: "vmess", users: [{ uuid: UUID }] };
   const cases: PairCase[] = [
     ["authlen-aes-padding", inb, {
@@ -46,9 +55,29 @@ Deno.test("switchyard pair: vmess authenticated_length and packet_encoding packe
       packet_encoding: "packetaddr",
       multiplex: { enabled: true, protocol: "yamux" },
     }],
+    ["xudp", inb, { type: "vmess", uuid: UUID, packet_encoding: "xudp" }],
+    ["xudp-chacha-authlen-ws", { ...inb, transport: { type: "ws", path: "/x" } }, {
+      type: "vmess",
+      uuid: UUID,
+      security: "chacha20-poly1305",
+      authenticated_length: true,
+      packet_encoding: "xudp",
+      transport: { type: "ws", path: "/x" },
+    }],
+    // VLESS defaults to xudp when packet_encoding is absent (sing-box).
+    ["vless-xudp-default", { type: "vless", users: [{ uuid: UUID }] }, { type: "vless", uuid: UUID }],
   ];
-  const pair = await startPair(cases);
-  const { clientPorts: cp, logs } = pair;
+  // Encodings whose datagrams carry addresses; the others stay bound to the first peer.
+  const fullCone = new Set([
+    "packetaddr",
+    "vless-packetaddr",
+    "packetaddr-yamux",
+    "xudp",
+    "xudp-chacha-authlen-ws",
+    "vless-xudp-default",
+  ]);
+  const pair = await startSwitchyardPair(cases);
+  const { cp, logs } = pair;
   try {
     for (const [i, [name]] of cases.entries()) {
       await t.step(name, async () => {
@@ -56,11 +85,13 @@ Deno.test("switchyard pair: vmess authenticated_length and packet_encoding packe
         await assertBulk(cp[i], origin.port, 4 << 20, name);
         await assertUdp(cp[i], echo.port, name);
         await assertUdp(cp[i], echo.port, `${name}-again`);
+        if (fullCone.has(name)) await assertUdpTwoPeers(cp[i], [echo.port, echo2.port], name);
       });
     }
   } finally {
     await pair.stop();
     echo.close();
+    echo2.close();
     await origin.close();
   }
 });

@@ -1,8 +1,9 @@
 /**
  * Interop with v2ray 4.34 (Debian `v2ray`) in both directions: Switchyard outbounds against a
  * v2ray server (vmess with every security, vless, trojan over TLS, shadowsocks aes-128-gcm and
- * chacha20-poly1305, vmess over WebSocket), and a v2ray client against Switchyard inbounds.
- * Each path is checked with curl to a local origin, a 4 MiB download and a SOCKS5 UDP echo.
+ * chacha20-poly1305, vmess over WebSocket; vless UDP goes as XUDP, the sing-box default), and a
+ * v2ray client against Switchyard inbounds, also with v2ray's Mux.Cool (`mux.enabled`) over
+ * vmess and vless, which the inbounds serve as command 3 sessions. Each path is checked with curl to a local origin, a 4 MiB download and a SOCKS5 UDP echo.
  */
 import { freePort, requireTool, startOrigin, startSwitchyard } from "../_util/mod.ts";
 import { startUdpEcho } from "../_util/socks_udp.ts";
@@ -172,7 +173,16 @@ Deno.test({
     const cert = await makeCert(dir);
     const origin = startOrigin();
     const echo = startUdpEcho();
-    const names = ["vmess", "vless", "trojan", "ss-aes", "ss-chacha", "vmess-ws"] as const;
+    const names = [
+      "vmess",
+      "vless",
+      "trojan",
+      "ss-aes",
+      "ss-chacha",
+      "vmess-ws",
+      "vmess-mux",
+      "vless-mux",
+    ] as const;
     const sp = Object.fromEntries(names.map((n) => [n, freePort()])) as Record<typeof names[number], number>;
     const sy = await startSwitchyard({
       log: { level: "warn" },
@@ -223,6 +233,14 @@ Deno.test({
           users: [{ uuid: UUID }],
           transport: { type: "ws", path: "/ws" },
         },
+        // v2ray's Mux.Cool client (TCP and UDP sessions over VMess/VLESS command 3).
+        ...(["vmess-mux", "vless-mux"] as const).map((n) => ({
+          type: n.split("-")[0],
+          tag: n,
+          listen: "127.0.0.1",
+          listen_port: sp[n],
+          users: [{ uuid: UUID }],
+        })),
       ],
       outbounds: [{ type: "direct", tag: "direct" }],
     }, Object.values(sp));
@@ -269,6 +287,20 @@ Deno.test({
           vnext: [{ address: "127.0.0.1", port: sp["vmess-ws"], users: [{ id: UUID, alterId: 0 }] }],
         },
         streamSettings: { network: "ws", wsSettings: { path: "/ws" } },
+      },
+      "vmess-mux": {
+        protocol: "vmess",
+        settings: {
+          vnext: [{ address: "127.0.0.1", port: sp["vmess-mux"], users: [{ id: UUID, alterId: 0 }] }],
+        },
+        mux: { enabled: true, concurrency: 8 },
+      },
+      "vless-mux": {
+        protocol: "vless",
+        settings: {
+          vnext: [{ address: "127.0.0.1", port: sp["vless-mux"], users: [{ id: UUID, encryption: "none" }] }],
+        },
+        mux: { enabled: true, concurrency: 8 },
       },
     };
     const v2 = await startPeer(

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { assert, assertEquals, assertThrows } from "../_util/assert.ts";
+import { pipePair } from "../_util/pipe.ts";
 import { ByteQueue } from "../../src/common/byte_queue.ts";
 import { ProtocolError } from "../../src/common/errors.ts";
 import type { Stream } from "../../src/adapter/types.ts";
@@ -120,58 +121,6 @@ Deno.test("padding: the first 16 writes become records (u16 length, u16 padding)
   }
   assertEquals(out, [1, 2, ...Array.from({ length: 15 }, (_, i) => i + 1), 0xff, 0xee]);
 });
-
-/** A connected pair of in-memory streams. */
-function pipePair(): [Stream, Stream] {
-  type End = { inbox: Uint8Array[]; wake: () => void; eof: boolean };
-  const mk = (inbox: Uint8Array[], peer: () => End) => {
-    let waiter: (() => void) | null = null;
-    let closed = false;
-    const self = {
-      inbox,
-      eof: false,
-      wake: () => {
-        const w = waiter;
-        waiter = null;
-        w?.();
-      },
-      stream: {
-        async read(p: Uint8Array) {
-          while (!inbox.length) {
-            if (closed || self.eof) return null;
-            await new Promise<void>((r) => waiter = r);
-          }
-          const h = inbox[0];
-          const n = Math.min(h.length, p.length);
-          p.set(h.subarray(0, n));
-          if (n < h.length) inbox[0] = h.subarray(n);
-          else inbox.shift();
-          return n;
-        },
-        write(p: Uint8Array) {
-          const o = peer();
-          o.inbox.push(p.slice());
-          o.wake();
-          return Promise.resolve(p.length);
-        },
-        closeWrite: () => Promise.resolve(),
-        close() {
-          closed = true;
-          self.wake();
-          const o = peer();
-          o.eof = true;
-          o.wake();
-        },
-      } as Stream,
-    };
-    return self;
-  };
-  // deno-lint-ignore prefer-const
-  let a: ReturnType<typeof mk>, b: ReturnType<typeof mk>;
-  a = mk([], () => b);
-  b = mk([], () => a);
-  return [a.stream, b.stream];
-}
 
 /** Records every write to a stream. */
 function tap(s: Stream, log: Uint8Array[]): Stream {
@@ -295,19 +244,41 @@ Deno.test("fuzz: mux decoders never crash on random bytes", () => {
   );
 });
 
-Deno.test("multiplex options: smux/yamux accepted, h2mux (the default) and brutal refused with clear errors", async () => {
-  const { outboundMultiplexSchema, inboundMultiplexSchema } = await import(
+Deno.test("multiplex options: smux/yamux/h2mux accepted (h2mux the default), brutal refused with a clear error", async () => {
+  const { outboundMultiplexSchema, inboundMultiplexSchema, muxClientFor } = await import(
     "../../src/protocol/shared_options.ts"
   );
-  assert(outboundMultiplexSchema.safeParse({ enabled: true, protocol: "smux", padding: true }).success);
+  for (const protocol of ["smux", "yamux", "h2mux", undefined]) {
+    assert(outboundMultiplexSchema.safeParse({ enabled: true, protocol, padding: true }).success);
+  }
   assert(outboundMultiplexSchema.safeParse({ enabled: false }).success);
-  const def = outboundMultiplexSchema.safeParse({ enabled: true });
-  assert(!def.success && def.error.issues[0].message.includes("h2mux"));
-  assert(!outboundMultiplexSchema.safeParse({ enabled: true, protocol: "h2mux" }).success);
+  const bad = outboundMultiplexSchema.safeParse({ enabled: true, protocol: "mplex" });
+  assert(!bad.success && bad.error.issues[0].message.includes("h2mux"));
+  const brutal = outboundMultiplexSchema.safeParse({
+    enabled: true,
+    brutal: { enabled: true, up_mbps: 100, down_mbps: 100 },
+  });
+  assert(!brutal.success && brutal.error.issues[0].message.includes("tcp_brutal"));
+  assertEquals(brutal.error.issues[0].path, ["brutal"]);
   assert(
-    !outboundMultiplexSchema.safeParse({ enabled: true, protocol: "yamux", brutal: { enabled: true } })
-      .success,
+    outboundMultiplexSchema.safeParse({ enabled: true, brutal: { enabled: false, up_mbps: 1 } }).success,
   );
+  assert(!outboundMultiplexSchema.safeParse({ enabled: true, brutal: { enabled: false, up: 1 } }).success);
   assert(inboundMultiplexSchema.safeParse({ enabled: true, padding: true }).success);
   assert(!inboundMultiplexSchema.safeParse({ enabled: true, brutal: { enabled: true } }).success);
+  // The pool speaks h2mux when no protocol is given (sing-box default).
+  let requested = -1;
+  const [a, b] = pipePair();
+  const pool = muxClientFor({ enabled: true }, () => Promise.resolve(a))!;
+  const req = (async () => {
+    const buf = new Uint8Array(2);
+    await b.read(buf);
+    requested = buf[1];
+  })();
+  const opened = pool.dial({ host: "1.2.3.4", port: 80 }).catch(() => null);
+  await req;
+  assertEquals(requested, 2);
+  pool.close();
+  b.close();
+  (await opened)?.close();
 });

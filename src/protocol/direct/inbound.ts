@@ -7,11 +7,12 @@
  */
 import { z } from "zod";
 import type { InboundContext } from "../../adapter/registry.ts";
-import type { Inbound, Packet, PacketConn, Socksaddr } from "../../adapter/types.ts";
+import type { Inbound, Socksaddr } from "../../adapter/types.ts";
 import { listenFields, port } from "../../config/common.ts";
 import { TcpListener } from "../../common/listener.ts";
 import { DEFAULT_LISTEN, warnIgnoredListenFields } from "../../common/listener_inbound.ts";
 import { errorMessage } from "../../common/errors.ts";
+import { ServerUdpSession } from "../../common/server_udp_session.ts";
 
 /** Options of a `direct` inbound. */
 export const directInboundSchema = z.strictObject({
@@ -26,57 +27,6 @@ export const directInboundSchema = z.strictObject({
 /** Parsed options. */
 export type DirectInboundOptions = z.output<typeof directInboundSchema>;
 
-/** Datagrams queued per UDP session before the oldest is dropped. */
-const SESSION_QUEUE = 256;
-
-/** One client's UDP flow through the forward. */
-class UdpSession implements PacketConn {
-  #socket: Deno.DatagramConn;
-  #client: Deno.NetAddr;
-  #destination: Socksaddr;
-  #queue: Uint8Array[] = [];
-  #waiter: (() => void) | null = null;
-  #onClose: () => void;
-  closed = false;
-
-  constructor(socket: Deno.DatagramConn, client: Deno.NetAddr, destination: Socksaddr, onClose: () => void) {
-    this.#socket = socket;
-    this.#client = client;
-    this.#destination = destination;
-    this.#onClose = onClose;
-  }
-
-  push(data: Uint8Array): void {
-    if (this.#queue.length >= SESSION_QUEUE) this.#queue.shift();
-    this.#queue.push(data);
-    const w = this.#waiter;
-    this.#waiter = null;
-    w?.();
-  }
-
-  async readPacket(): Promise<Packet | null> {
-    while (this.#queue.length === 0) {
-      if (this.closed) return null;
-      await new Promise<void>((r) => this.#waiter = r);
-    }
-    return { data: this.#queue.shift()!, addr: this.#destination };
-  }
-
-  async writePacket(data: Uint8Array): Promise<void> {
-    if (this.closed) return;
-    await this.#socket.send(data, this.#client);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    const w = this.#waiter;
-    this.#waiter = null;
-    w?.();
-    this.#onClose();
-  }
-}
-
 /** A TCP/UDP port-forwarding inbound. */
 export class DirectInbound implements Inbound {
   readonly type = "direct";
@@ -86,7 +36,7 @@ export class DirectInbound implements Inbound {
   #tcp: TcpListener | null = null;
   #udp: Deno.DatagramConn | null = null;
   #udpLoop: Promise<void> | null = null;
-  #sessions = new Map<string, UdpSession>();
+  #sessions = new Map<string, ServerUdpSession>();
 
   constructor(ctx: InboundContext, options: DirectInboundOptions) {
     this.tag = ctx.tag;
@@ -136,7 +86,7 @@ export class DirectInbound implements Inbound {
   }
 
   async #serveUdp(socket: Deno.DatagramConn): Promise<void> {
-    const local = socket.addr as Deno.NetAddr;
+    const destination = this.#destination(socket.addr as Deno.NetAddr);
     for (;;) {
       let data: Uint8Array, from: Deno.Addr;
       try {
@@ -148,7 +98,7 @@ export class DirectInbound implements Inbound {
       const key = `${src.hostname}:${src.port}`;
       let session = this.#sessions.get(key);
       if (!session || session.closed) {
-        const s = new UdpSession(socket, src, this.#destination(local), () => this.#sessions.delete(key));
+        const s = new ServerUdpSession(socket, src, (d) => d, () => this.#sessions.delete(key));
         session = s;
         this.#sessions.set(key, s);
         this.#ctx.router.routePacketConnection(s, {
@@ -156,12 +106,12 @@ export class DirectInbound implements Inbound {
           inboundType: "direct",
           network: "udp",
           source: { host: src.hostname, port: src.port },
-          destination: this.#destination(local),
+          destination,
         }, { onFailure: () => Promise.resolve(s.close()) }).catch((e) =>
           this.#ctx.logger.error(`udp session ${key}: ${errorMessage(e)}`)
         ).finally(() => s.close());
       }
-      session.push(data);
+      session.push({ data, addr: destination });
     }
   }
 

@@ -13,6 +13,7 @@ import { tlsServerConfig } from "../../transport/tls/server.ts";
 import { HandshakeReader } from "../../common/handshake_reader.ts";
 import { ListenerInbound, userTable } from "../../common/listener_inbound.ts";
 import { serveHttp } from "./server.ts";
+import { uotRouter } from "../uot/router.ts";
 
 /** Options of an `http` inbound. */
 export const httpInboundSchema = z.strictObject({
@@ -49,7 +50,7 @@ class HttpInbound implements Inbound {
     const server = {
       tag: ctx.tag,
       type: "http",
-      router: ctx.router,
+      router: uotRouter(ctx.router, ctx.logger),
       logger: ctx.logger,
       users: userTable(this.#options.users),
     };

@@ -11,6 +11,7 @@ import { HandshakeReader, withDeadline } from "../../common/handshake_reader.ts"
 import { DEFAULT_LISTEN, ListenerInbound, userTable } from "../../common/listener_inbound.ts";
 import { serveHttp } from "../http/server.ts";
 import { HANDSHAKE_TIMEOUT_MS, serveSocks } from "../socks/server.ts";
+import { uotRouter } from "../uot/router.ts";
 
 /** Options of a `mixed` inbound. */
 export const mixedInboundSchema = z.strictObject({
@@ -30,7 +31,13 @@ export type MixedInboundOptions = z.output<typeof mixedInboundSchema>;
 /** Creates a `mixed` inbound. */
 export function createMixedInbound(ctx: InboundContext, options: MixedInboundOptions): ListenerInbound {
   const users = userTable(options.users);
-  const base = { tag: ctx.tag, type: "mixed", router: ctx.router, logger: ctx.logger, users };
+  const base = {
+    tag: ctx.tag,
+    type: "mixed",
+    router: uotRouter(ctx.router, ctx.logger),
+    logger: ctx.logger,
+    users,
+  };
   const socks = { ...base, udpHostname: options.listen ?? DEFAULT_LISTEN };
   return new ListenerInbound("mixed", ctx, options, async (conn) => {
     const reader = new HandshakeReader(conn);

@@ -1,30 +1,36 @@
 /**
- * The `shadowsocks` inbound (spec sing-box.md §1.1): SIP004 AEAD methods over TCP and UDP on
- * one port, with a salt replay filter. Forged, truncated or replayed handshakes are drained
- * silently (never answered, never closed early).
+ * The `shadowsocks` inbound (spec sing-box.md §1.1): SIP004 AEAD, SIP022 2022 (single and
+ * multi-user) and `none` methods over TCP and UDP on one port, with a salt replay filter; a
+ * 2022 AES relay with `destinations`; UDP-over-TCP and sing-mux tunnels inside. Forged,
+ * truncated or replayed handshakes are drained silently (never answered, never closed early).
+ * `managed` (ssm-api) is refused: this build has no ssm-api service.
  *
  * @module
  */
 import { z } from "zod";
 import type { InboundContext, InboundRegistry } from "../../adapter/registry.ts";
-import type { Inbound, Metadata, Packet, PacketConn, Socksaddr, Stream } from "../../adapter/types.ts";
-import { listenFields } from "../../config/common.ts";
+import type { Inbound, Metadata, Packet, Socksaddr, Stream } from "../../adapter/types.ts";
+import { listenFields, serverFields } from "../../config/common.ts";
 import { ByteQueue } from "../../common/byte_queue.ts";
 import { CodecStream, type StreamDecoder } from "../../common/codec_stream.ts";
 import { drainSilently } from "../../common/drain.ts";
 import { ConfigError, errorMessage, ProtocolError } from "../../common/errors.ts";
-import { withDeadline } from "../../common/handshake_reader.ts";
+import { HandshakeReader, withDeadline } from "../../common/handshake_reader.ts";
 import { DEFAULT_LISTEN, ListenerInbound } from "../../common/listener_inbound.ts";
 import { ReplayFilter } from "../../common/replay_filter.ts";
 import { decodeSocksAddr } from "../../common/socks_addr.ts";
 import { HANDSHAKE_TIMEOUT_MS } from "../proxy_inbound.ts";
 import { inboundMultiplexSchema, networkSchema } from "../shared_options.ts";
+import { withPrefix } from "../../common/prefixed_stream.ts";
 import { muxRouter } from "../../transport/mux/router.ts";
+import { uotRouter } from "../uot/router.ts";
 import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts";
 import { lookupMethod, masterKey, SHADOWSOCKS_METHODS, type ShadowsocksMethod } from "./method.ts";
 import { openUdp, sealUdp } from "./udp.ts";
 import { openSs2022Udp, PacketIdWindow, sealSs2022Udp } from "./ss2022_udp.ts";
 import { Ss2022ServerDecoder, Ss2022ServerEncoder, type Ss2022User } from "./ss2022.ts";
+import { relayHeaderLength, Ss2022Relay } from "./relay.ts";
+import { ServerUdpSession } from "../../common/server_udp_session.ts";
 
 /** Options of a `shadowsocks` inbound. */
 export const shadowsocksInboundSchema = z.strictObject({
@@ -37,9 +43,11 @@ export const shadowsocksInboundSchema = z.strictObject({
   }),
   password: z.string().optional(),
   users: z.array(z.strictObject({ name: z.string().optional(), password: z.string() })).optional(),
-  destinations: z.array(z.unknown()).optional().refine((d) => !d?.length, {
-    error: "relay destinations are not supported by this build",
-  }),
+  destinations: z.array(z.strictObject({
+    name: z.string().optional(),
+    password: z.string(),
+    ...serverFields,
+  })).optional(),
   managed: z.boolean().optional(),
   multiplex: inboundMultiplexSchema.optional(),
 });
@@ -90,24 +98,43 @@ export class ShadowsocksInbound implements Inbound {
   #replay = new ReplayFilter(SALT_WINDOW_MS, Date.now());
   #tcp: ListenerInbound | null = null;
   #udp: Deno.DatagramConn | null = null;
-  #sessions = new Map<string, SsUdpSession>();
+  #sessions = new Map<string, ServerUdpSession>();
   #ss2022: { users: Ss2022User[]; ipsk: Uint8Array | null } | null = null;
   #windows = new Map<string, PacketIdWindow>();
+  #relay: Ss2022Relay | null = null;
+  #destinations: { name: string; server: Socksaddr }[] = [];
 
   constructor(ctx: InboundContext, o: ShadowsocksInboundOptions) {
     this.tag = ctx.tag;
-    this.#ctx = { ...ctx, router: muxRouter(ctx.router, o.multiplex, ctx.logger) };
+    this.#ctx = { ...ctx, router: muxRouter(uotRouter(ctx.router, ctx.logger), o.multiplex, ctx.logger) };
     this.#o = o;
     this.#method = lookupMethod(o.method);
-    if (this.#method.kind === "none") {
-      throw new ConfigError("method", 'method "none" is not supported on inbounds');
+    if (o.managed) {
+      throw new ConfigError("managed", "managed servers (ssm-api) are not supported by this build");
     }
     if (o.users?.length && this.#method.kind !== "2022") {
       throw new ConfigError("users", "multi-user needs a 2022 method");
     }
-    if (o.password === undefined) throw new ConfigError("password", "missing password");
+    if (o.users?.length && o.destinations?.length) {
+      throw new ConfigError("destinations", "users and destinations must not be combined");
+    }
+    if (o.password === undefined && this.#method.kind !== "none") {
+      throw new ConfigError("password", "missing password");
+    }
     this.#key = masterKey(this.#method, o.password ?? "");
-    if (this.#method.kind === "2022") {
+    if (o.destinations?.length) {
+      if (this.#method.kind !== "2022" || !this.#method.aead.startsWith("aes-")) {
+        throw new ConfigError("destinations", "a relay needs a 2022-blake3-aes-* method");
+      }
+      const keys = o.destinations.map((d, i) =>
+        masterKey(this.#method, d.password, `destinations[${i}].password`)
+      );
+      this.#relay = new Ss2022Relay(this.#method, this.#key, keys);
+      this.#destinations = o.destinations.map((d, i) => ({
+        name: d.name || String(i),
+        server: { host: d.server, port: d.server_port },
+      }));
+    } else if (this.#method.kind === "2022") {
       const users = o.users?.length
         ? o.users.map((u, i) => ({
           name: u.name ?? "",
@@ -170,15 +197,50 @@ export class ShadowsocksInbound implements Inbound {
     });
   }
 
+  /** Relay: peel the identity header and forward the rest, still sealed, to the destination. */
+  async #serveRelay(conn: Deno.Conn, relay: Ss2022Relay): Promise<void> {
+    const src = conn.remoteAddr as Deno.NetAddr;
+    const need = relayHeaderLength(this.#method);
+    const reader = new HandshakeReader(conn, 64 * 1024);
+    let opened;
+    try {
+      opened = await withDeadline(conn, HANDSHAKE_TIMEOUT_MS, async () => {
+        const head = await reader.peek(need);
+        if (head.length < need) {
+          throw new ProtocolError("shadowsocks-relay", head.length, "connection closed during handshake");
+        }
+        return relay.openTcp(reader.rest());
+      });
+    } catch (e) {
+      this.#ctx.logger.debug(`shadowsocks relay handshake from ${src.hostname}: ${errorMessage(e)}`);
+      await drainSilently(conn);
+      return;
+    }
+    const d = this.#destinations[opened.index];
+    await this.#ctx.router.routeConnection(withPrefix(conn, opened.forward), {
+      inbound: this.tag,
+      inboundType: "shadowsocks",
+      network: "tcp",
+      source: { host: src.hostname, port: src.port },
+      destination: d.server,
+      user: d.name,
+    });
+  }
+
   async #serve(conn: Deno.Conn): Promise<void> {
+    if (this.#relay) return await this.#serveRelay(conn, this.#relay);
     if (this.#ss2022) return await this.#serve2022(conn, this.#ss2022);
     const src = conn.remoteAddr as Deno.NetAddr;
     const q = new ByteQueue(256 * 1024);
-    const decoder = new ShadowsocksAeadDecoder(this.#method, this.#key);
+    const plain = this.#method.kind === "none";
+    const decoder: StreamDecoder = plain
+      ? { decode: (b) => (b.length ? b.take(b.length) : null) }
+      : new ShadowsocksAeadDecoder(this.#method, this.#key);
     let req;
     try {
       req = await withDeadline(conn, HANDSHAKE_TIMEOUT_MS, () => readShadowsocksRequest(conn, decoder, q));
-      if (decoder.salt && !this.#replay.check(decoder.salt, Date.now())) {
+      const salt = decoder instanceof ShadowsocksAeadDecoder ? decoder.salt : null;
+      if (salt && !this.#replay.check(salt, Date.now())) {
         throw new ProtocolError("shadowsocks", 0, "replayed salt");
       }
     } catch (e) {
@@ -186,10 +248,10 @@ export class ShadowsocksInbound implements Inbound {
       await drainSilently(conn);
       return;
     }
-    const stream = new CodecStream(conn, new ShadowsocksAeadEncoder(this.#method, this.#key), decoder, {
-      queue: q,
-      pending: req.rest,
-    });
+    const encoder = plain
+      ? { encode: (p: Uint8Array) => p }
+      : new ShadowsocksAeadEncoder(this.#method, this.#key);
+    const stream = new CodecStream(conn, encoder, decoder, { queue: q, pending: req.rest });
     await this.#ctx.router.routeConnection(stream, {
       inbound: this.tag,
       inboundType: "shadowsocks",
@@ -214,6 +276,13 @@ export class ShadowsocksInbound implements Inbound {
   #openUdp(
     data: Uint8Array,
   ): { key: string; packet: Packet; seal: () => (d: Uint8Array, a: Socksaddr) => Uint8Array; user?: string } {
+    if (this.#relay) {
+      // Relay: the rewritten datagram goes to the destination; its replies come back as they are.
+      const r = this.#relay.openUdp(data);
+      const d = this.#destinations[r.index];
+      const packet = { data: r.forward, addr: d.server };
+      return { key: `relay:${r.session}`, packet, seal: () => (reply) => reply, user: d.name };
+    }
     const cfg = this.#ss2022;
     if (!cfg) {
       const packet = openUdp(this.#method, this.#key, data);
@@ -264,7 +333,7 @@ export class ShadowsocksInbound implements Inbound {
       const key = opened.key || `${client.hostname}:${client.port}`;
       let s = this.#sessions.get(key);
       if (!s || s.closed) {
-        s = new SsUdpSession(socket, client, opened.seal(), () => {
+        s = new ServerUdpSession(socket, client, opened.seal(), () => {
           this.#sessions.delete(key);
           this.#windows.delete(key);
         });
@@ -291,49 +360,6 @@ export class ShadowsocksInbound implements Inbound {
     } catch { /* closed */ }
     for (const s of this.#sessions.values()) s.close();
     if (this.#tcp) await this.#tcp.close();
-  }
-}
-
-/** One client's UDP flow. */
-class SsUdpSession implements PacketConn {
-  #queue: Packet[] = [];
-  #waiter: (() => void) | null = null;
-  closed = false;
-  /** Where replies go: the latest source address of the session's packets. */
-  client: Deno.NetAddr;
-  constructor(
-    readonly socket: Deno.DatagramConn,
-    client: Deno.NetAddr,
-    readonly seal: (data: Uint8Array, addr: Socksaddr) => Uint8Array,
-    readonly onClose: () => void,
-  ) {
-    this.client = client;
-  }
-  push(p: Packet): void {
-    if (this.#queue.length >= 256) this.#queue.shift();
-    this.#queue.push(p);
-    const w = this.#waiter;
-    this.#waiter = null;
-    w?.();
-  }
-  async readPacket(): Promise<Packet | null> {
-    while (this.#queue.length === 0) {
-      if (this.closed) return null;
-      await new Promise<void>((r) => this.#waiter = r);
-    }
-    return this.#queue.shift()!;
-  }
-  async writePacket(data: Uint8Array, addr: Socksaddr): Promise<void> {
-    if (this.closed) return;
-    await this.socket.send(this.seal(data, addr), this.client);
-  }
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    const w = this.#waiter;
-    this.#waiter = null;
-    w?.();
-    this.onClose();
   }
 }
 

@@ -1,34 +1,27 @@
 /**
- * The `shadowsocks` outbound (spec sing-box.md §1.2): SIP004 AEAD and SIP022 2022 methods over
- * TCP, UDP as native datagrams, and the built-in SIP003 plugins `v2ray-plugin` (WebSocket ± TLS)
- * and `obfs-local` (simple-obfs http/tls).
+ * The `shadowsocks` outbound (spec sing-box.md §1.2): SIP004 AEAD, SIP022 2022 and `none`
+ * methods over TCP, UDP as native datagrams or, with `udp_over_tcp`, in a TCP tunnel (SagerNet
+ * UoT v2, or v1), and the built-in SIP003 plugins `v2ray-plugin` (WebSocket ± TLS) and
+ * `obfs-local` (simple-obfs http/tls).
  *
  * @module
  */
 import { z } from "zod";
 import type { OutboundContext, OutboundRegistry } from "../../adapter/registry.ts";
-import type {
-  Dialer,
-  DialOptions,
-  Outbound,
-  Packet,
-  PacketConn,
-  Socksaddr,
-  Stream,
-} from "../../adapter/types.ts";
+import type { DialOptions, Packet, PacketConn, Socksaddr, Stream } from "../../adapter/types.ts";
 import { dialFields, serverFields } from "../../config/common.ts";
 import { CodecStream } from "../../common/codec_stream.ts";
 import { ConfigError } from "../../common/errors.ts";
 import { encodeSocksAddr } from "../../common/socks_addr.ts";
-import { ProxyConnector } from "../../transport/v2ray.ts";
 import {
   obfsWrap,
   parsePluginOptions,
   type PluginLayers,
   pluginLayers,
 } from "../../transport/sip003/sip003.ts";
-import { muxClientFor, networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
-import { MUX_DESTINATION, type MuxClient } from "../../transport/mux/client.ts";
+import { networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
+import { ProxyOutbound, type ProxyProtocol } from "../proxy_outbound.ts";
+import { udpOverTcpSchema, uotListenPacket, uotVersion } from "../uot/client.ts";
 import { ShadowsocksAeadDecoder, ShadowsocksAeadEncoder } from "./aead_stream.ts";
 import { lookupMethod, masterKey, SHADOWSOCKS_METHODS, type ShadowsocksMethod } from "./method.ts";
 import { openUdp, sealUdp } from "./udp.ts";
@@ -43,18 +36,13 @@ export const shadowsocksOutboundSchema = z.strictObject({
   method: z.string().refine((m) => SHADOWSOCKS_METHODS.includes(m) || m === "chacha20-poly1305", {
     error: `unknown method; expected one of ${SHADOWSOCKS_METHODS.join(", ")}`,
   }),
-  password: z.string(),
+  /** Required except with method `none`. */
+  password: z.string().optional(),
   plugin: z.enum(["obfs-local", "v2ray-plugin"], { error: "expected plugin obfs-local or v2ray-plugin" })
     .optional(),
   plugin_opts: z.string().optional(),
   network: networkSchema,
-  udp_over_tcp: z.union([
-    z.boolean(),
-    z.strictObject({ enabled: z.boolean().optional(), version: z.number().optional() }),
-  ])
-    .optional().refine((v) => !v || (typeof v === "object" && !v.enabled), {
-      error: "udp_over_tcp is not supported by this build",
-    }),
+  udp_over_tcp: udpOverTcpSchema.optional(),
   multiplex: outboundMultiplexSchema.optional(),
   ...dialFields,
 });
@@ -62,86 +50,81 @@ export const shadowsocksOutboundSchema = z.strictObject({
 /** Parsed options. */
 export type ShadowsocksOutboundOptions = z.output<typeof shadowsocksOutboundSchema>;
 
+/** The Shadowsocks handshake (after the SIP003 obfs layer, if any) over one server connection. */
+function shadowsocksProtocol(
+  method: ShadowsocksMethod,
+  key: Uint8Array,
+  identity: Uint8Array[],
+  obfs: PluginLayers["obfs"],
+  serverPort: number,
+): ProxyProtocol {
+  return {
+    stream(raw: Stream, destination: Socksaddr): Stream {
+      const conn = obfs ? obfsWrap(raw, obfs, serverPort) : raw;
+      if (method.kind === "2022") {
+        const enc = new Ss2022ClientEncoder(method, key, identity, destination);
+        return new CodecStream(conn, enc, new Ss2022ClientDecoder(method, key, enc.salt), {
+          header: new Uint8Array(0),
+        });
+      }
+      if (method.kind === "none") {
+        return new CodecStream(conn, { encode: (p) => p }, {
+          decode: (q) => (q.length ? q.take(q.length) : null),
+        }, { header: encodeSocksAddr(destination) });
+      }
+      return new CodecStream(
+        conn,
+        new ShadowsocksAeadEncoder(method, key),
+        new ShadowsocksAeadDecoder(method, key),
+        { header: encodeSocksAddr(destination) },
+      );
+    },
+  };
+}
+
 /** A Shadowsocks client. */
-export class ShadowsocksOutbound implements Outbound {
-  readonly type = "shadowsocks";
-  readonly tag: string;
-  readonly network: readonly ("tcp" | "udp")[];
-  readonly dependencies: string[];
-  #dialer: Dialer;
+export class ShadowsocksOutbound extends ProxyOutbound {
   #server: Socksaddr;
   #method: ShadowsocksMethod;
   #key: Uint8Array;
   #identity: Uint8Array[];
-  #connector: ProxyConnector;
-  #mux: MuxClient | null;
-  #obfs: PluginLayers["obfs"];
+  #uot: number | null;
 
   constructor(ctx: OutboundContext, o: ShadowsocksOutboundOptions) {
-    this.tag = ctx.tag;
-    this.#dialer = ctx.dialer(o);
-    this.#server = { host: o.server, port: o.server_port };
-    this.#method = lookupMethod(o.method);
+    const method = lookupMethod(o.method);
     // SIP022 multi-user: "iPSK1:iPSK2:...:uPSK"; the last key is the user's.
-    const keys = this.#method.kind === "2022" ? o.password.split(":") : [o.password];
-    this.#key = masterKey(this.#method, keys[keys.length - 1], "password");
-    this.#identity = keys.slice(0, -1).map((k) => masterKey(this.#method, k, "password"));
-    if (this.#identity.length > 1) {
+    if (o.password === undefined && method.kind !== "none") {
+      throw new ConfigError("password", "missing password");
+    }
+    const password = o.password ?? "";
+    const keys = method.kind === "2022" ? password.split(":") : [password];
+    const key = masterKey(method, keys[keys.length - 1], "password");
+    const identity = keys.slice(0, -1).map((k) => masterKey(method, k, "password"));
+    if (identity.length > 1) {
       throw new ConfigError("password", "only one identity key (iPSK:uPSK) is supported by this build");
     }
-    this.network = o.plugin ? ["tcp"] : networks(o.network);
-    this.dependencies = o.detour ? [o.detour] : [];
     const layers = o.plugin ? pluginLayers(o.plugin, parsePluginOptions(o.plugin_opts ?? "")) : {};
-    this.#obfs = layers.obfs;
-    this.#connector = new ProxyConnector(
-      this.#dialer,
-      this.#server,
-      layers.tls,
-      layers.transport,
-      ctx.logger,
-    );
-    this.#mux = muxClientFor(o.multiplex, () => this.#dialDirect(MUX_DESTINATION));
+    const uot = uotVersion(o.udp_over_tcp);
+    super("shadowsocks", ctx, o, shadowsocksProtocol(method, key, identity, layers.obfs, o.server_port), {
+      tls: layers.tls,
+      transport: layers.transport,
+      // Plugins carry TCP only, unless UDP rides in TCP; UoT replaces multiplexing (sing-box).
+      network: o.plugin && uot === null ? ["tcp"] : networks(o.network),
+      noMultiplex: uot !== null,
+    });
+    this.#uot = uot;
+    this.#server = { host: o.server, port: o.server_port };
+    this.#method = method;
+    this.#key = key;
+    this.#identity = identity;
   }
 
-  async dial(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
-    if (this.#mux) return await this.#mux.dial(destination);
-    return await this.#dialDirect(destination, options);
-  }
-
-  async #dialDirect(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
-    const raw = await this.#connector.connect(options);
-    const conn = this.#obfs ? obfsWrap(raw, this.#obfs, this.#server.port) : raw;
-    if (this.#method.kind === "2022") {
-      const enc = new Ss2022ClientEncoder(this.#method, this.#key, this.#identity, destination);
-      return new CodecStream(conn, enc, new Ss2022ClientDecoder(this.#method, this.#key, enc.salt), {
-        header: new Uint8Array(0),
-      });
+  override async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+    if (this.multiplexed) return await super.listenPacket(destination, options);
+    if (this.#uot !== null) {
+      return await uotListenPacket((d) => this.dialDirect(d, options), this.#uot, destination);
     }
-    if (this.#method.kind === "none") {
-      return new CodecStream(conn, { encode: (p) => p }, {
-        decode: (q) => (q.length ? q.take(q.length) : null),
-      }, {
-        header: encodeSocksAddr(destination),
-      });
-    }
-    return new CodecStream(
-      conn,
-      new ShadowsocksAeadEncoder(this.#method, this.#key),
-      new ShadowsocksAeadDecoder(this.#method, this.#key),
-      { header: encodeSocksAddr(destination) },
-    );
-  }
-
-  /** Closes the multiplexed connections and the shared HTTP/2 connection. */
-  close(): Promise<void> {
-    this.#connector.close();
-    this.#mux?.close();
-    return Promise.resolve();
-  }
-
-  async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
-    if (this.#mux) return await this.#mux.listenPacket(destination);
-    const inner = await this.#dialer.listenPacket(this.#server, options);
+    const inner = await this.dialer.listenPacket(this.#server, options);
     if (this.#method.kind === "2022") {
       return new Ss2022PacketConn(inner, this.#server, this.#method, this.#key, this.#identity[0]);
     }

@@ -38,6 +38,14 @@ export function identityHeader(ipsk: Uint8Array, next: Uint8Array, salt: Uint8Ar
   return out;
 }
 
+/** Decrypts an identity header sent with `salt` under `ipsk`: the BLAKE3 hash of the next key. */
+export function openIdentityHeader(ipsk: Uint8Array, salt: Uint8Array, eih: Uint8Array): Uint8Array {
+  const key = blake3KeyDerive("shadowsocks 2022 identity subkey", concat(ipsk, salt), ipsk.length);
+  const out = new Uint8Array(16);
+  createAesEcb(key).decrypt(out, eih);
+  return out;
+}
+
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
@@ -217,13 +225,7 @@ export class Ss2022ServerDecoder implements StreamDecoder {
       if (q.length < need) return null;
       this.salt = q.take(m.saltSize).slice();
       if (this.#ipsk) {
-        const key = blake3KeyDerive(
-          "shadowsocks 2022 identity subkey",
-          concat(this.#ipsk, this.salt),
-          this.#ipsk.length,
-        );
-        const h = new Uint8Array(16);
-        createAesEcb(key).decrypt(h, q.take(16));
+        const h = openIdentityHeader(this.#ipsk, this.salt, q.take(16));
         this.user = this.#users!.get(hex(h)) ?? null;
         if (!this.user) throw new ProtocolError("shadowsocks-2022", m.saltSize, "unknown user");
       } else {

@@ -108,6 +108,26 @@ export function sealSs2022Udp(
 }
 
 /**
+ * Decrypts the separate header and the identity header of an AES datagram sent to a server
+ * whose identity key is `ipsk`: the plain header and the BLAKE3 hash naming the user's key.
+ *
+ * @throws {ProtocolError} If the datagram is shorter than both headers.
+ */
+export function openUdpIdentity(
+  ipsk: Uint8Array,
+  packet: Uint8Array,
+): { header: Uint8Array; hash: Uint8Array } {
+  if (packet.length < 32) throw new ProtocolError("shadowsocks-2022", 0, "packet too short");
+  const ecb = createAesEcb(ipsk);
+  const header = new Uint8Array(16);
+  ecb.decrypt(header, packet.subarray(0, 16));
+  const hash = new Uint8Array(16);
+  ecb.decrypt(hash, packet.subarray(16, 32));
+  for (let i = 0; i < 16; i++) hash[i] ^= header[i];
+  return { header, hash };
+}
+
+/**
  * Opens one datagram. The server passes its users and, for multi-user, its iPSK; the client
  * passes its own user only.
  *
@@ -134,15 +154,15 @@ export function openSs2022Udp(
   } else {
     const eih = options.ipsk ? 16 : 0;
     if (packet.length < 16 + eih + 16) throw new ProtocolError("shadowsocks-2022", 0, "packet too short");
-    header = new Uint8Array(16);
-    createAesEcb(options.ipsk ?? users[0].psk).decrypt(header, packet.subarray(0, 16));
     if (options.ipsk) {
-      const x = new Uint8Array(16);
-      createAesEcb(options.ipsk).decrypt(x, packet.subarray(16, 32));
-      const h = hex(x.map((b, i) => b ^ header[i]));
+      const id = openUdpIdentity(options.ipsk, packet);
+      header = id.header;
+      const h = hex(id.hash);
       user = users.find((u) => hex(pskHash(u.psk)) === h);
       if (!user) throw new ProtocolError("shadowsocks-2022", 16, "unknown user");
     } else {
+      header = new Uint8Array(16);
+      createAesEcb(users[0].psk).decrypt(header, packet.subarray(0, 16));
       user = users[0];
     }
     const sealed = packet.subarray(16 + eih);

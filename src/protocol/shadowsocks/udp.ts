@@ -1,5 +1,6 @@
 /**
- * Shadowsocks SIP004 UDP packets, sans-I/O: `salt ‖ seal(subkey, nonce 0, SOCKS addr ‖ payload)`.
+ * Shadowsocks SIP004 UDP packets, sans-I/O: `salt ‖ seal(subkey, nonce 0, SOCKS addr ‖ payload)`;
+ * method `none` sends `SOCKS addr ‖ payload` in the clear (sing-shadowsocks `none.go`).
  *
  * @module
  */
@@ -17,6 +18,11 @@ export function sealUdp(
   payload: Uint8Array,
   salt?: Uint8Array,
 ): Uint8Array {
+  if (method.kind === "none") {
+    const plain = new Uint8Array(socksAddrLength(addr) + payload.length);
+    plain.set(payload, writeSocksAddr(addr, plain, 0));
+    return plain;
+  }
   const s = salt ?? crypto.getRandomValues(new Uint8Array(method.saltSize));
   const alen = socksAddrLength(addr);
   const out = new Uint8Array(s.length + alen + payload.length + 16);
@@ -37,6 +43,11 @@ export function sealUdp(
  * @throws {ProtocolError} If it is too short, forged, or its address is malformed.
  */
 export function openUdp(method: ShadowsocksMethod, key: Uint8Array, packet: Uint8Array): Packet {
+  if (method.kind === "none") {
+    const a = decodeSocksAddr(packet, 0, "shadowsocks");
+    if (!a) throw new ProtocolError("shadowsocks", 0, "truncated address");
+    return { addr: a.value, data: packet.subarray(a.length) };
+  }
   if (packet.length < method.saltSize + 16 + 1) throw new ProtocolError("shadowsocks", 0, "packet too short");
   const salt = packet.subarray(0, method.saltSize);
   const aead = createAead(method.aead, sessionKey(method, key, salt));

@@ -10,6 +10,7 @@ import { listable, listenFields, userSchema } from "../../config/common.ts";
 import { HandshakeReader } from "../../common/handshake_reader.ts";
 import { DEFAULT_LISTEN, ListenerInbound, userTable } from "../../common/listener_inbound.ts";
 import { serveSocks } from "./server.ts";
+import { uotRouter } from "../uot/router.ts";
 
 /** Options of a `socks` inbound. */
 export const socksInboundSchema = z.strictObject({
@@ -28,7 +29,7 @@ export function createSocksInbound(ctx: InboundContext, options: SocksInboundOpt
   const server = {
     tag: ctx.tag,
     type: "socks",
-    router: ctx.router,
+    router: uotRouter(ctx.router, ctx.logger),
     logger: ctx.logger,
     users,
     udpHostname: options.listen ?? DEFAULT_LISTEN,

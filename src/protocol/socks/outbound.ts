@@ -1,6 +1,6 @@
 /**
  * The `socks` outbound: SOCKS5 (with RFC 1929 auth and UDP ASSOCIATE), SOCKS4 and SOCKS4a
- * client (spec sing-box.md §1.2). The server is reached through the dial fields' dialer, so
+ * client (spec sing-box.md §1.2); `udp_over_tcp` carries UDP in a CONNECT tunnel instead. The server is reached through the dial fields' dialer, so
  * `detour` chains work.
  *
  * @module
@@ -22,6 +22,7 @@ import { ProtocolError } from "../../common/errors.ts";
 import { HandshakeReader } from "../../common/handshake_reader.ts";
 import { withPrefix, writeAll } from "../../common/prefixed_stream.ts";
 import { formatAddr, isIP } from "../../common/socks_addr.ts";
+import { udpOverTcpSchema, uotListenPacket, uotVersion } from "../uot/client.ts";
 import * as s4 from "./socks4.ts";
 import * as s5 from "./socks5.ts";
 
@@ -34,9 +35,7 @@ export const socksOutboundSchema = z.strictObject({
   username: z.string().optional(),
   password: z.string().optional(),
   network: z.enum(["tcp", "udp"]).optional(),
-  udp_over_tcp: z.union([z.literal(false), z.strictObject({ enabled: z.literal(false) })], {
-    error: "udp_over_tcp is not supported by this build",
-  }).optional(),
+  udp_over_tcp: udpOverTcpSchema.optional(),
   ...dialFields,
 });
 
@@ -73,6 +72,7 @@ export class SocksOutbound implements Outbound {
   #dialer: Dialer;
   #o: SocksOutboundOptions;
   #server: Socksaddr;
+  #uot: number | null;
 
   constructor(ctx: OutboundContext, options: SocksOutboundOptions) {
     this.tag = ctx.tag;
@@ -82,6 +82,9 @@ export class SocksOutbound implements Outbound {
     const v5 = (options.version ?? "5") === "5";
     this.network = options.network ? [options.network] : v5 ? ["tcp", "udp"] : ["tcp"];
     this.dependencies = options.detour ? [options.detour] : [];
+    this.#uot = uotVersion(options.udp_over_tcp);
+    // UDP over TCP also works through SOCKS4 servers (it is a CONNECT to the magic host).
+    if (this.#uot !== null && !options.network) this.network = ["tcp", "udp"];
   }
 
   async #handshake5(
@@ -142,7 +145,10 @@ export class SocksOutbound implements Outbound {
     }
   }
 
-  async listenPacket(_destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+  async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
+    if (this.#uot !== null) {
+      return await uotListenPacket((d) => this.dial(d, options), this.#uot, destination);
+    }
     if ((this.#o.version ?? "5") !== "5") throw new Error(`SOCKS${this.#o.version} has no UDP`);
     const control = await this.#dialer.dial(this.#server, options);
     try {

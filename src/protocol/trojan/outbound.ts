@@ -6,14 +6,10 @@
  */
 import { z } from "zod";
 import type { OutboundContext, OutboundRegistry } from "../../adapter/registry.ts";
-import type { DialOptions, Outbound, PacketConn, Socksaddr, Stream } from "../../adapter/types.ts";
-import { dialFields, serverFields } from "../../config/common.ts";
+import type { Socksaddr, Stream } from "../../adapter/types.ts";
 import { StreamPacketConn } from "../../common/stream_packet_conn.ts";
 import { CodecStream } from "../../common/codec_stream.ts";
-import { outboundTlsSchema } from "../../transport/tls/config.ts";
-import { ProxyConnector, v2rayTransportSchema } from "../../transport/v2ray.ts";
-import { muxClientFor, networks, networkSchema, outboundMultiplexSchema } from "../shared_options.ts";
-import { MUX_DESTINATION, type MuxClient } from "../../transport/mux/client.ts";
+import { ProxyOutbound, proxyOutboundFields, type ProxyProtocol } from "../proxy_outbound.ts";
 import {
   decodeTrojanPacket,
   encodeTrojanPacket,
@@ -27,72 +23,30 @@ import {
 export const trojanOutboundSchema = z.strictObject({
   type: z.literal("trojan"),
   tag: z.string().optional(),
-  ...serverFields,
   password: z.string(),
-  network: networkSchema,
-  tls: outboundTlsSchema.optional(),
-  transport: v2rayTransportSchema.optional(),
-  multiplex: outboundMultiplexSchema.optional(),
-  ...dialFields,
+  ...proxyOutboundFields,
 });
 
 /** Parsed options. */
 export type TrojanOutboundOptions = z.output<typeof trojanOutboundSchema>;
 
-/** A Trojan client. */
-export class TrojanOutbound implements Outbound {
-  readonly type = "trojan";
-  readonly tag: string;
-  readonly network: readonly ("tcp" | "udp")[];
-  readonly dependencies: string[];
-  #key: Uint8Array;
-  #connector: ProxyConnector;
-  #mux: MuxClient | null;
-
-  constructor(ctx: OutboundContext, o: TrojanOutboundOptions) {
-    this.tag = ctx.tag;
-    this.#key = trojanKey(o.password);
-    this.network = networks(o.network);
-    this.dependencies = o.detour ? [o.detour] : [];
-    this.#connector = new ProxyConnector(
-      ctx.dialer(o),
-      { host: o.server, port: o.server_port },
-      o.tls,
-      o.transport,
-      ctx.logger,
-    );
-    this.#mux = muxClientFor(o.multiplex, () => this.#dialDirect(MUX_DESTINATION));
-  }
-
-  async dial(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
-    if (this.#mux) return await this.#mux.dial(destination);
-    return await this.#dialDirect(destination, options);
-  }
-
-  async #dialDirect(destination: Socksaddr, options?: DialOptions): Promise<Stream> {
-    const conn = await this.#connector.connect(options);
-    const header = encodeTrojanRequest(this.#key, TROJAN_CMD_CONNECT, destination);
-    // Raw stream after the header: the header rides with the first write (or goes out on read).
-    return new CodecStream(conn, { encode: (p) => p }, {
-      decode: (q) => (q.length ? q.take(q.length) : null),
-    }, { rawPrefix: header });
-  }
-
-  /** Closes the shared HTTP/2 connection of the `grpc`/`http` transports. */
-  close(): Promise<void> {
-    this.#connector.close();
-    this.#mux?.close();
-    return Promise.resolve();
-  }
-
-  async listenPacket(destination: Socksaddr, options?: DialOptions): Promise<PacketConn> {
-    if (this.#mux) return await this.#mux.listenPacket(destination);
-    const conn = await this.#connector.connect(options);
-    return new StreamPacketConn(conn, {
-      encode: (data, addr) => encodeTrojanPacket(addr, data),
-      decode: decodeTrojanPacket,
-    }, encodeTrojanRequest(this.#key, TROJAN_CMD_UDP, destination));
-  }
+/** The Trojan request and UDP packet framing over one server connection. */
+export function trojanOutboundProtocol(o: TrojanOutboundOptions): ProxyProtocol {
+  const key = trojanKey(o.password);
+  return {
+    stream(conn: Stream, destination: Socksaddr): Stream {
+      const header = encodeTrojanRequest(key, TROJAN_CMD_CONNECT, destination);
+      // Raw stream after the header: the header rides with the first write (or goes out on read).
+      return new CodecStream(conn, { encode: (p) => p }, {
+        decode: (q) => (q.length ? q.take(q.length) : null),
+      }, { rawPrefix: header });
+    },
+    packet: (conn: Stream, destination: Socksaddr) =>
+      new StreamPacketConn(conn, {
+        encode: (data, addr) => encodeTrojanPacket(addr, data),
+        decode: decodeTrojanPacket,
+      }, encodeTrojanRequest(key, TROJAN_CMD_UDP, destination)),
+  };
 }
 
 /** Registers the `trojan` outbound. */
@@ -100,6 +54,7 @@ export function registerOutbound(registry: OutboundRegistry): void {
   registry.register({
     type: "trojan",
     schema: trojanOutboundSchema,
-    create: (ctx: OutboundContext, o: TrojanOutboundOptions) => new TrojanOutbound(ctx, o),
+    create: (ctx: OutboundContext, o: TrojanOutboundOptions) =>
+      new ProxyOutbound("trojan", ctx, o, trojanOutboundProtocol(o)),
   });
 }

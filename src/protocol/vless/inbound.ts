@@ -1,7 +1,7 @@
 /**
  * The `vless` inbound (spec sing-box.md §1.1) without flow: users by UUID, TLS and V2Ray
- * transports, TCP and UDP (length-prefixed datagrams to one destination). Unknown users and
- * malformed requests are drained silently.
+ * transports, TCP, UDP (length-prefixed datagrams to one destination, or `packetaddr`) and
+ * Mux.Cool with XUDP (command 3). Unknown users and malformed requests are drained silently.
  *
  * @module
  */
@@ -19,6 +19,7 @@ import { HANDSHAKE_TIMEOUT_MS, proxyListener, rejectSilently } from "../proxy_in
 import { inboundMultiplexSchema } from "../shared_options.ts";
 import { muxRouter } from "../../transport/mux/router.ts";
 import type { PacketConn } from "../../adapter/types.ts";
+import { serveMuxCool } from "../xudp/server.ts";
 import {
   decodePacketAddr,
   encodePacketAddr,
@@ -29,8 +30,8 @@ import {
   decodeVlessRequest,
   LengthPacketDecoder,
   LengthPacketEncoder,
+  VLESS_CMD_MUX,
   VLESS_CMD_TCP,
-  VLESS_CMD_UDP,
   vlessServerStream,
 } from "./protocol.ts";
 
@@ -63,14 +64,20 @@ export function createVlessInbound(ctx: InboundContext, o: VlessInboundOptions) 
     try {
       req = await withDeadline(stream, HANDSHAKE_TIMEOUT_MS, () => reader.read(decodeVlessRequest, "vless"));
       if (!users.has(formatUuid(req.uuid))) throw new ProtocolError("vless", 1, "unknown user");
-      if (req.command !== VLESS_CMD_TCP && req.command !== VLESS_CMD_UDP) {
-        throw new ProtocolError("vless", 18, "mux is not supported");
-      }
     } catch (e) {
       return await rejectSilently(ctx, "vless", stream, e);
     }
     const user = users.get(formatUuid(req.uuid)) || undefined;
     const destination = req.destination;
+    if (req.command === VLESS_CMD_MUX) {
+      await serveMuxCool(
+        vlessServerStream(stream, reader.rest()),
+        ctx.router,
+        { ...base, user },
+        (e) => ctx.logger.debug(`vless mux.cool from ${base.source.host}: ${e}`),
+      );
+      return;
+    }
     if (req.command === VLESS_CMD_TCP) {
       await ctx.router.routeConnection(vlessServerStream(stream, reader.rest()), {
         ...base,

@@ -2,7 +2,7 @@
  * VLESS (version 0, no flow), sans-I/O codec plus session helpers.
  *
  * Request: `ver(1)=0 ‖ uuid(16) ‖ addonsLen(1) ‖ addons ‖ cmd(1) ‖ port(2) ‖ atyp ‖ addr`
- * (atyp 1 IPv4, 2 domain, 3 IPv6; cmd 1 TCP, 2 UDP, 3 mux). Response: `ver(1)=0 ‖
+ * (atyp 1 IPv4, 2 domain, 3 IPv6; cmd 1 TCP, 2 UDP, 3 mux: Mux.Cool/XUDP, no address). Response: `ver(1)=0 ‖
  * addonsLen(1) ‖ addons`, then raw data both ways. UDP payloads are framed `len(2, BE) ‖ data`.
  *
  * @module
@@ -13,6 +13,8 @@ import { CodecStream, type StreamDecoder, type StreamEncoder } from "../../commo
 import { ProtocolError } from "../../common/errors.ts";
 import type { Decoded } from "../../common/socks_addr.ts";
 import { readVAddr, vAddrLength, writeVAddr } from "../../common/wire_addr.ts";
+import { MUX_COOL_DESTINATION } from "../xudp/frame.ts";
+import { encodeU16Prefixed, readU16Prefixed } from "../../common/length_prefix.ts";
 
 export const VLESS_CMD_TCP = 1;
 export const VLESS_CMD_UDP = 2;
@@ -25,14 +27,15 @@ export interface VlessRequest {
   destination: Socksaddr;
 }
 
-/** Encodes a request header (no addons). */
+/** Encodes a request header (no addons); command 3 (mux) carries no address. */
 export function encodeVlessRequest(req: VlessRequest): Uint8Array {
-  const out = new Uint8Array(1 + 16 + 1 + 1 + vAddrLength(req.destination));
+  const mux = req.command === VLESS_CMD_MUX;
+  const out = new Uint8Array(1 + 16 + 1 + 1 + (mux ? 0 : vAddrLength(req.destination)));
   out[0] = 0;
   out.set(req.uuid, 1);
   out[17] = 0;
   out[18] = req.command;
-  writeVAddr(out, 19, req.destination);
+  if (!mux) writeVAddr(out, 19, req.destination);
   return out;
 }
 
@@ -50,7 +53,7 @@ export function decodeVlessRequest(buf: Uint8Array): Decoded<VlessRequest> {
   const command = buf[o];
   if (command === VLESS_CMD_MUX) {
     return {
-      value: { uuid: buf.slice(1, 17), command, destination: { host: "v1.mux.cool", port: 0 } },
+      value: { uuid: buf.slice(1, 17), command, destination: MUX_COOL_DESTINATION },
       length: o + 1,
     };
   }
@@ -87,34 +90,37 @@ class ResponseDecoder implements StreamDecoder {
 }
 
 const RAW: StreamEncoder = { encode: (p) => p };
+const EMPTY = new Uint8Array(0);
 
 /** Length-prefixed packets (`len(2) ‖ data`) for UDP over VLESS and Trojan-like streams. */
 export class LengthPacketEncoder implements StreamEncoder {
   encode(p: Uint8Array): Uint8Array {
-    if (p.length > 0xffff) throw new RangeError(`Packet of ${p.length} bytes is too large`);
-    const out = new Uint8Array(2 + p.length);
-    out[0] = p.length >> 8;
-    out[1] = p.length & 0xff;
-    out.set(p, 2);
-    return out;
+    return encodeU16Prefixed(EMPTY, p);
   }
 }
 
 /** Decodes `len(2) ‖ data` packets; each decode returns one whole packet. */
 export class LengthPacketDecoder implements StreamDecoder {
   decode(q: ByteQueue): Uint8Array | null {
-    if (q.length < 2) return null;
-    const h = q.peek(2);
-    const n = (h[0] << 8) | h[1];
-    if (q.length < 2 + n) return null;
+    const p = readU16Prefixed(q.peek(), 0);
+    if (!p) return null;
     q.consume(2);
-    return q.take(n);
+    return q.take(p.data.length);
   }
 }
 
-/** Opens a VLESS session over `inner`; the request goes out with the first write (or read). */
-export function vlessClient(inner: Stream, uuid: Uint8Array, destination: Socksaddr, udp = false): Stream {
-  const header = encodeVlessRequest({ uuid, command: udp ? VLESS_CMD_UDP : VLESS_CMD_TCP, destination });
+/**
+ * Opens a VLESS session over `inner`; the request goes out with the first write (or read).
+ * `command` {@linkcode VLESS_CMD_UDP} frames each write as one length-prefixed datagram.
+ */
+export function vlessClient(
+  inner: Stream,
+  uuid: Uint8Array,
+  destination: Socksaddr,
+  command: number = VLESS_CMD_TCP,
+): Stream {
+  const header = encodeVlessRequest({ uuid, command, destination });
+  const udp = command === VLESS_CMD_UDP;
   return new CodecStream(
     inner,
     udp ? new LengthPacketEncoder() : RAW,

@@ -11,6 +11,7 @@ import type { Socksaddr } from "../../adapter/types.ts";
 import { createAead, createAesEcb } from "../../common/aead.ts";
 import { ProtocolError } from "../../common/errors.ts";
 import { readVAddr, vAddrLength, writeVAddr } from "../../common/wire_addr.ts";
+import { MUX_COOL_DESTINATION } from "../xudp/frame.ts";
 import { cmdKey, crc32, fnv1a32, kdf, kdf16, sha256Of } from "./kdf.ts";
 
 /** Body security types (header byte, low nibble). */
@@ -83,7 +84,9 @@ export function openAuthId(user: VmessUser, authId: Uint8Array): number {
 /** Serializes the plaintext request header including padding and checksum. */
 export function encodeRequestHeader(req: VmessRequest, padding?: Uint8Array): Uint8Array {
   const pad = padding ?? crypto.getRandomValues(new Uint8Array(Math.floor(Math.random() * 16)));
-  const n = 1 + 16 + 16 + 1 + 1 + 1 + 1 + 1 + vAddrLength(req.destination) + pad.length + 4;
+  // Command 3 (mux) carries no address (v2ray/sing-vmess).
+  const addrLen = req.command === CMD_MUX ? 0 : vAddrLength(req.destination);
+  const n = 1 + 16 + 16 + 1 + 1 + 1 + 1 + 1 + addrLen + pad.length + 4;
   const b = new Uint8Array(n);
   let o = 0;
   b[o++] = 1;
@@ -96,7 +99,7 @@ export function encodeRequestHeader(req: VmessRequest, padding?: Uint8Array): Ui
   b[o++] = (pad.length << 4) | req.security;
   b[o++] = 0;
   b[o++] = req.command;
-  o = writeVAddr(b, o, req.destination);
+  if (addrLen) o = writeVAddr(b, o, req.destination);
   b.set(pad, o);
   o += pad.length;
   new DataView(b.buffer).setUint32(o, fnv1a32(b.subarray(0, o)));
@@ -109,11 +112,12 @@ export function encodeRequestHeader(req: VmessRequest, padding?: Uint8Array): Ui
  * @throws {ProtocolError} On a wrong version, checksum or address.
  */
 export function decodeRequestHeader(b: Uint8Array): VmessRequest {
-  if (b.length < 1 + 16 + 16 + 5 + 3 + 4 || b[0] !== 1) {
+  if (b.length < 1 + 16 + 16 + 5 + 4 || b[0] !== 1) {
     throw new ProtocolError("vmess", 0, "bad header version");
   }
   const padLen = b[35] >> 4;
-  const a = readVAddr(b, 38, "vmess");
+  const mux = b[37] === CMD_MUX;
+  const a = mux ? { value: MUX_COOL_DESTINATION, length: 0 } : readVAddr(b, 38, "vmess");
   if (!a) throw new ProtocolError("vmess", 38, "truncated address");
   const end = 38 + a.length + padLen;
   if (b.length !== end + 4) throw new ProtocolError("vmess", end, "bad header length");

@@ -1,8 +1,8 @@
 /**
  * The `vmess` inbound (spec sing-box.md §1.1): AEAD requests only (alter_id 0), auth ID time
- * window ±120 s and replay filter, TLS and V2Ray transports, TCP and UDP (command 2, plain or
- * `packetaddr` to `sp.packet-addr.v2fly.arpa`), authenticated length, multiplex. A failed
- * handshake is drained silently.
+ * window ±120 s and replay filter, TLS and V2Ray transports, TCP, UDP (command 2, plain or
+ * `packetaddr` to `sp.packet-addr.v2fly.arpa`), Mux.Cool with XUDP (command 3), authenticated
+ * length, sing-mux multiplex. A failed handshake is drained silently.
  *
  * @module
  */
@@ -19,8 +19,10 @@ import { HANDSHAKE_TIMEOUT_MS, proxyListener, rejectSilently } from "../proxy_in
 import { inboundMultiplexSchema } from "../shared_options.ts";
 import { muxRouter } from "../../transport/mux/router.ts";
 import type { PacketConn } from "../../adapter/types.ts";
-import { CMD_TCP, CMD_UDP, vmessUser } from "./header.ts";
-import { decodePacketAddr, encodePacketAddr, PACKET_ADDR_HOST, ReplayPacketConn } from "./packetaddr.ts";
+import { serveMuxCool } from "../xudp/server.ts";
+import { CMD_MUX, CMD_TCP, CMD_UDP, vmessUser } from "./header.ts";
+import { PACKET_ADDR_HOST, ReplayPacketConn } from "./packetaddr.ts";
+import { vmessPacketFraming } from "./udp.ts";
 import { AUTH_ID_WINDOW_S, vmessServerHandshake, vmessServerStream } from "./protocol.ts";
 
 /** Options of a `vmess` inbound. */
@@ -63,25 +65,10 @@ export function createVmessInbound(ctx: InboundContext, o: VmessInboundOptions) 
         user,
       });
     } else if (a.request.command === CMD_UDP) {
-      const encoder = a.encoder(true);
-      const decoder = a.decoder;
       const packetAddr = destination.host === PACKET_ADDR_HOST;
       let conn: PacketConn = new StreamPacketConn(
         stream,
-        {
-          encode: (data, addr) => encoder.encode(packetAddr ? encodePacketAddr(addr, data) : data),
-          decode: (q) => {
-            for (;;) {
-              const c = decoder.decode(q);
-              if (decoder.done) return "eof";
-              if (c === null) return null;
-              if (!c.length) continue;
-              if (!packetAddr) return { data: c.slice(), addr: destination };
-              const p = decodePacketAddr(c);
-              return { data: p.data.slice(), addr: p.addr };
-            }
-          },
-        },
+        vmessPacketFraming(a.encoder(true), a.decoder, destination, packetAddr),
         a.responsePrefix,
         a.queue,
       );
@@ -94,6 +81,13 @@ export function createVmessInbound(ctx: InboundContext, o: VmessInboundOptions) 
         conn = new ReplayPacketConn(conn, first);
       }
       await ctx.router.routePacketConnection(conn, { ...base, network: "udp", destination: dest, user });
+    } else if (a.request.command === CMD_MUX) {
+      await serveMuxCool(
+        vmessServerStream(stream, a),
+        ctx.router,
+        { ...base, user },
+        (e) => ctx.logger.debug(`vmess mux.cool from ${base.source.host}: ${e}`),
+      );
     } else {
       await rejectSilently(ctx, "vmess", stream, new Error(`unsupported command ${a.request.command}`));
     }

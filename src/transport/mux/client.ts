@@ -20,15 +20,17 @@ import {
   encodeMuxRequest,
   encodeStreamRequest,
   MUX_DESTINATION,
+  type MuxProtocol,
   PaddingDecoder,
   PaddingEncoder,
   PROTOCOL,
 } from "./protocol.ts";
-import { type MuxSession, newSession } from "./session.ts";
+import { type MultiplexSession, newSession } from "./session.ts";
+import { encodeU16Prefixed, readU16Prefixed } from "../../common/length_prefix.ts";
 
 /** Client options (sing-box outbound `multiplex{}`). */
 export interface MuxClientOptions {
-  protocol: "smux" | "yamux";
+  protocol: MuxProtocol;
   maxConnections?: number;
   minStreams?: number;
   maxStreams?: number;
@@ -63,15 +65,7 @@ export class StreamResponseDecoder implements StreamDecoder {
 export function packetAddrFraming(expectResponse: boolean) {
   let ok = !expectResponse;
   return {
-    encode(data: Uint8Array, addr: Socksaddr): Uint8Array {
-      const a = encodeSocksAddr(addr);
-      const out = new Uint8Array(a.length + 2 + data.length);
-      out.set(a);
-      out[a.length] = data.length >> 8;
-      out[a.length + 1] = data.length & 0xff;
-      out.set(data, a.length + 2);
-      return out;
-    },
+    encode: (data: Uint8Array, addr: Socksaddr) => encodeU16Prefixed(encodeSocksAddr(addr), data),
     decode(q: ByteQueue): Packet | null {
       if (!ok) {
         const r = decodeStreamResponse(q.peek());
@@ -82,11 +76,10 @@ export function packetAddrFraming(expectResponse: boolean) {
       }
       const buf = q.peek();
       const a = decodeSocksAddr(buf, 0, "sing-mux");
-      if (!a || buf.length < a.length + 2) return null;
-      const len = (buf[a.length] << 8) | buf[a.length + 1];
-      if (buf.length < a.length + 2 + len) return null;
-      const data = buf.slice(a.length + 2, a.length + 2 + len);
-      q.consume(a.length + 2 + len);
+      const p = a && readU16Prefixed(buf, a.length);
+      if (!p) return null;
+      const data = p.data.slice();
+      q.consume(p.end);
       return { data, addr: a.value };
     },
   };
@@ -96,7 +89,7 @@ export function packetAddrFraming(expectResponse: boolean) {
 export class MuxClient {
   #o: MuxClientOptions;
   #connect: () => Promise<Stream>;
-  #sessions: MuxSession[] = [];
+  #sessions: MultiplexSession[] = [];
   #offering: Promise<unknown> = Promise.resolve();
   #minStreams: number;
 
@@ -113,10 +106,10 @@ export class MuxClient {
     return this.#sessions.filter((s) => !s.isClosed).length;
   }
 
-  async #offer(): Promise<MuxSession> {
+  async #offer(): Promise<MultiplexSession> {
     this.#sessions = this.#sessions.filter((s) => !s.isClosed);
     const sessions = this.#sessions;
-    const best = sessions.reduce<MuxSession | null>(
+    const best = sessions.reduce<MultiplexSession | null>(
       (a, s) => !a || s.numStreams < a.numStreams ? s : a,
       null,
     );
@@ -131,7 +124,7 @@ export class MuxClient {
     return await this.#offerNew();
   }
 
-  async #offerNew(): Promise<MuxSession> {
+  async #offerNew(): Promise<MultiplexSession> {
     const conn = await this.#connect();
     const padding = this.#o.padding ?? false;
     try {
@@ -144,7 +137,13 @@ export class MuxClient {
       throw e;
     }
     const inner = padding ? new CodecStream(conn, new PaddingEncoder(), new PaddingDecoder()) : conn;
-    const session = newSession(this.#o.protocol, inner, true);
+    let session: MultiplexSession;
+    try {
+      session = await newSession(this.#o.protocol, inner, true);
+    } catch (e) {
+      inner.close();
+      throw e;
+    }
     this.#sessions.push(session);
     return session;
   }

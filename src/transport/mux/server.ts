@@ -1,7 +1,7 @@
 /**
  * The sing-mux server (SagerNet/sing-mux `server.go`, `server_conn.go`): after a proxy inbound
  * accepted a connection to {@linkcode MUX_DESTINATION}, read the session request (refusing
- * unpadded clients when `padding` is required), run the smux or yamux session, and hand each
+ * unpadded clients when `padding` is required), run the smux, yamux or h2mux session, and hand each
  * stream to the router: TCP streams answer status 0 once the outbound is up (or status 1 with
  * the error), UDP streams carry length-prefixed packets, with addresses when the client asked.
  *
@@ -21,12 +21,14 @@ import {
   decodeStreamRequest,
   encodeStreamResponse,
   MUX_DESTINATION,
+  type MuxProtocol,
   PaddingDecoder,
   PaddingEncoder,
   PROTOCOL,
   STATUS_ERROR,
 } from "./protocol.ts";
 import { newSession } from "./session.ts";
+import { encodeU16Prefixed, readU16Prefixed } from "../../common/length_prefix.ts";
 
 /** Inbound `multiplex{}` options. */
 export interface MuxServerOptions {
@@ -39,23 +41,17 @@ export function isMuxDestination(d: Socksaddr): boolean {
   return d.host === MUX_DESTINATION.host && d.port === MUX_DESTINATION.port;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** Length-prefixed packets to one destination (no address), as sing-mux `serverPacketConn`. */
 function plainFraming(destination: Socksaddr) {
   return {
-    encode(data: Uint8Array): Uint8Array {
-      const out = new Uint8Array(2 + data.length);
-      out[0] = data.length >> 8;
-      out[1] = data.length & 0xff;
-      out.set(data, 2);
-      return out;
-    },
+    encode: (data: Uint8Array) => encodeU16Prefixed(EMPTY, data),
     decode(q: ByteQueue) {
-      const b = q.peek();
-      if (b.length < 2) return null;
-      const len = (b[0] << 8) | b[1];
-      if (b.length < 2 + len) return null;
-      const data = b.slice(2, 2 + len);
-      q.consume(2 + len);
+      const p = readU16Prefixed(q.peek(), 0);
+      if (!p) return null;
+      const data = p.data.slice();
+      q.consume(p.end);
       return { data, addr: destination };
     },
   };
@@ -65,8 +61,8 @@ function plainFraming(destination: Socksaddr) {
  * Serves one multiplexed connection until it closes. `base` is the metadata of the carrying
  * connection (inbound, source, user).
  *
- * @throws {ProtocolError} If the session request is malformed, names h2mux or an unknown
- *   protocol, or lacks padding the server requires.
+ * @throws {ProtocolError} If the session request is malformed, names an unknown protocol, or
+ *   lacks padding the server requires.
  */
 export async function serveMux(
   conn: Stream,
@@ -78,11 +74,11 @@ export async function serveMux(
 ): Promise<void> {
   const req = await reader.read(decodeMuxRequest, "sing-mux");
   if (!req.padding && o.padding) throw new ProtocolError("sing-mux", 2, "non-padded connection rejected");
-  const protocol = req.protocol === PROTOCOL.smux ? "smux" : req.protocol === PROTOCOL.yamux ? "yamux" : null;
+  const protocol = (Object.keys(PROTOCOL) as MuxProtocol[]).find((k) => PROTOCOL[k] === req.protocol);
   if (!protocol) throw new ProtocolError("sing-mux", 1, `unsupported protocol ${req.protocol}`);
   let inner = withPrefix(conn, reader.rest());
   if (req.padding) inner = new CodecStream(inner, new PaddingEncoder(), new PaddingDecoder());
-  const session = newSession(protocol, inner, false);
+  const session = await newSession(protocol, inner, false);
   for (;;) {
     const s = await session.accept();
     if (!s) break;

@@ -1,5 +1,6 @@
 /**
- * smux and yamux sessions over one {@linkcode Stream}: the frame codecs in `smux.ts` and
+ * smux and yamux sessions over one {@linkcode Stream} (h2mux lives in `h2mux.ts`; `newSession`
+ * picks by protocol): the frame codecs in `smux.ts` and
  * `yamux.ts` driven by a read loop, with serialized writes, per-stream receive buffers bounded by
  * a session-wide budget (smux version 1 has no flow control; reading the connection pauses, as
  * in smux) and yamux's per-stream send and receive windows. Neither side sends keepalives; yamux
@@ -10,6 +11,8 @@
 import type { Stream } from "../../adapter/types.ts";
 import { ByteQueue } from "../../common/byte_queue.ts";
 import { writeAll } from "../../common/prefixed_stream.ts";
+import { H2MuxClientSession, H2MuxServerSession } from "./h2mux.ts";
+import type { MuxProtocol } from "./protocol.ts";
 import { decodeSmuxFrame, encodeSmuxFrame, SMUX_CMD, SMUX_MAX_FRAME } from "./smux.ts";
 import { decodeYamuxFrame, encodeYamuxFrame, YAMUX_FLAG, YAMUX_INITIAL_WINDOW, YAMUX_TYPE } from "./yamux.ts";
 
@@ -371,7 +374,30 @@ export class YamuxSession extends MuxSession {
   }
 }
 
-/** Creates a session for a protocol name. */
-export function newSession(protocol: "smux" | "yamux", conn: Stream, client: boolean): MuxSession {
-  return protocol === "smux" ? new SmuxSession(conn, client) : new YamuxSession(conn, client);
+/** What the mux client pool and server need from a session of any protocol. */
+export interface MultiplexSession {
+  /** Open streams. */
+  readonly numStreams: number;
+  /** True once no new streams can be opened. */
+  readonly isClosed: boolean;
+  /** Opens a stream (client). @throws {Error} If the session is closed. */
+  open(): Stream;
+  /** The next stream the peer opened (server); `null` once the session is closed. */
+  accept(): Promise<Stream | null>;
+  close(): void;
+}
+
+/**
+ * Starts a session for a protocol name over `conn` (after the session request and padding).
+ *
+ * @throws {Error} If an h2mux connection fails during setup.
+ */
+export async function newSession(
+  protocol: MuxProtocol,
+  conn: Stream,
+  client: boolean,
+): Promise<MultiplexSession> {
+  if (protocol === "smux") return new SmuxSession(conn, client);
+  if (protocol === "yamux") return new YamuxSession(conn, client);
+  return client ? await H2MuxClientSession.connect(conn) : new H2MuxServerSession(conn);
 }

@@ -188,3 +188,14 @@ Deno.test("shadowsocks UDP packets round-trip and forged ones are rejected", () 
   assertThrows(() => openUdp(m, key, new Uint8Array(10)), ProtocolError);
   assert(sealUdp(m, key, { host: "::1", port: 1 }, new Uint8Array(0)).length === 16 + 19 + 16);
 });
+
+Deno.test("method none: UDP is a SOCKS5 address and the payload in the clear (sing-shadowsocks none.go)", () => {
+  const none = lookupMethod("none");
+  const p = sealUdp(none, masterKey(none, ""), { host: "1.2.3.4", port: 53 }, new Uint8Array([0xaa]));
+  assertEquals(Array.from(p), [1, 1, 2, 3, 4, 0, 53, 0xaa]);
+  assertEquals(openUdp(none, new Uint8Array(0), p), {
+    addr: { host: "1.2.3.4", port: 53 },
+    data: new Uint8Array([0xaa]),
+  });
+  assertThrows(() => openUdp(none, new Uint8Array(0), new Uint8Array([1, 1, 2])), ProtocolError);
+});

@@ -30,3 +30,12 @@ Deno.test("VLESS decoder handles domains, IPv6, addons, short input and bad vers
     ProtocolError,
   );
 });
+
+Deno.test("VLESS command 3 (mux, XUDP) has no address in either direction", () => {
+  const b = encodeVlessRequest({ uuid: UUID, command: 3, destination: { host: "v1.mux.cool", port: 0 } });
+  assertEquals(Array.from(b), [0, ...UUID, 0, 3]);
+  assertEquals(decodeVlessRequest(b), {
+    value: { uuid: UUID, command: 3, destination: { host: "v1.mux.cool", port: 0 } },
+    length: 19,
+  });
+});

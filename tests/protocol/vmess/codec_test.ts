@@ -70,6 +70,23 @@ Deno.test("request header encodes and decodes with checksum checked", () => {
   assertThrows(() => decodeRequestHeader(h), ProtocolError, "checksum");
 });
 
+Deno.test("request header with command 3 (mux) carries no address", () => {
+  const req: VmessRequest = {
+    bodyIV: new Uint8Array(16).fill(1),
+    bodyKey: new Uint8Array(16).fill(2),
+    responseV: 9,
+    option: OPT_CHUNK_STREAM,
+    security: SECURITY.none,
+    command: 3,
+    destination: { host: "v1.mux.cool", port: 0 },
+  };
+  const h = encodeRequestHeader(req, new Uint8Array(0));
+  // version, IV, key, V, option, padding|security, reserved, command, FNV-1a: no address bytes.
+  assertEquals(h.length, 1 + 16 + 16 + 1 + 1 + 1 + 1 + 1 + 4);
+  assertEquals([h[35], h[37]], [SECURITY.none, 3]);
+  assertEquals(decodeRequestHeader(h), req);
+});
+
 function roundTrip(security: number, option: number, writes: Uint8Array[]): string {
   const p = { security, option, key: new Uint8Array(16).fill(3), iv: new Uint8Array(16).fill(4) };
   const e = new VmessBodyEncoder(p), d = new VmessBodyDecoder(p);
