@@ -139,16 +139,22 @@ export async function writeData(
 /**
  * Writes a whole body from `body` as DATA frames. Resolves with the number of bytes written.
  * Writes are pipelined: each waits only for the writer's backpressure, not for the previous one.
+ * Aborting `signal` cancels `body` (even while a read is pending) and rejects with its reason.
  */
 export async function writeBody(
   writer: WritableStreamDefaultWriter<Uint8Array>,
   body: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
 ): Promise<number> {
   const reader = body.getReader();
+  const onAbort = () => reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
   let total = 0;
   try {
+    signal?.throwIfAborted();
     for (;;) {
       const { value, done } = await reader.read();
+      signal?.throwIfAborted();
       if (done) break;
       if (value.length === 0) continue;
       total += value.length;
@@ -158,6 +164,7 @@ export async function writeBody(
     await reader.cancel(e).catch(() => {});
     throw e;
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     reader.releaseLock();
   }
   return total;
@@ -177,21 +184,26 @@ export function withTrailers(
   return response;
 }
 
-/** Writes a response: HEADERS, DATA frames, trailers, then FIN. */
+/**
+ * Writes a response: HEADERS, DATA frames, trailers, then FIN. Aborting `signal` stops it between
+ * frames and cancels the response body.
+ */
 export async function writeResponse(
   session: H3Session,
   writer: WritableStreamDefaultWriter<Uint8Array>,
   streamId: number,
   response: Response,
   method: string,
+  signal?: AbortSignal,
 ): Promise<void> {
   const headers = new Headers(response.headers);
   const noBody = responseHasNoBody(method, response.status);
   await writer.write(session.encodeHeaders(streamId, responseFields(response.status, headers)));
   if (response.body) {
     if (noBody) await response.body.cancel();
-    else await writeBody(writer, response.body);
+    else await writeBody(writer, response.body, signal);
   }
+  signal?.throwIfAborted();
   const t = RESPONSE_TRAILERS.get(response);
   if (t) {
     const trailers = new Headers(typeof t === "function" ? await t() : t);
