@@ -80,6 +80,8 @@ export class RequestRejectedError extends H3Error {
 /** A push the server promised, as this client tracks it. */
 interface PromisedPush {
   request: Request;
+  /** The promised field section, to compare a repeated PUSH_PROMISE with. */
+  fieldsKey: string;
   response: PromiseWithResolvers<Response>;
   /** Its push stream, once it arrived. */
   source?: StreamSource;
@@ -357,15 +359,27 @@ export class ClientConnection {
     if (pushId > this.session.state.maxPushId) {
       throw connectionError(H3_ERROR.ID_ERROR, `PUSH_PROMISE push ID ${pushId} above MAX_PUSH_ID`);
     }
-    const head = parseRequestFields(await this.session.decodeHeaders(streamId, fieldSection));
-    if (this.#pushes.has(pushId)) return; // the same push promised on another request stream
+    const fields = await this.session.decodeHeaders(streamId, fieldSection);
+    const key = JSON.stringify(fields);
+    const known = this.#pushes.get(pushId);
+    if (known) {
+      // The same push promised on another request stream must promise the same request (§7.2.5).
+      if (known.fieldsKey !== key) {
+        throw connectionError(
+          H3_ERROR.GENERAL_PROTOCOL_ERROR,
+          `PUSH_PROMISE for push ID ${pushId} repeated with different fields`,
+        );
+      }
+      return;
+    }
+    const head = parseRequestFields(fields);
     const url = `${head.scheme ?? base.protocol.slice(0, -1)}://${head.authority ?? base.host}${
       head.path ?? "/"
     }`;
     const request = new Request(url, { method: head.method, headers: head.headers });
     const response = Promise.withResolvers<Response>();
     response.promise.catch(() => {});
-    this.#pushes.set(pushId, { request, response });
+    this.#pushes.set(pushId, { request, response, fieldsKey: key });
     if (this.#options.onPush) this.#options.onPush(request, response.promise, () => this.cancelPush(pushId));
   }
 
@@ -418,6 +432,7 @@ export class ClientConnection {
           throw e;
         });
       } catch (e) {
+        if (e instanceof H3Error && e.scope === "connection") this.session.fail(e);
         p.response.reject(e);
         this.#end();
         return;

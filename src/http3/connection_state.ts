@@ -97,6 +97,18 @@ export class H3ConnectionState {
   }
 
   /**
+   * Checks a bidirectional stream the peer opened.
+   *
+   * @throws {H3Error} H3_STREAM_CREATION_ERROR on a client: servers may not open bidirectional
+   * streams without an extension (RFC 9114 §6.1).
+   */
+  onPeerBidiStream(): void {
+    if (this.role === "client") {
+      throw connectionError(H3_ERROR.STREAM_CREATION_ERROR, "server opened a bidirectional stream");
+    }
+  }
+
+  /**
    * Checks a push stream's push ID (client side).
    *
    * @throws {H3Error} H3_ID_ERROR for a push ID above MAX_PUSH_ID or one already used.

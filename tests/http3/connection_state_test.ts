@@ -156,7 +156,7 @@ Deno.test("H3ConnectionState: SETTINGS with HTTP/2 identifiers or duplicates is 
   );
 });
 
-Deno.test("H3ConnectionState allows one control, encoder and decoder stream; push streams only to clients", () => {
+Deno.test("H3ConnectionState: one control, encoder and decoder stream; push and bidirectional streams by role", () => {
   const creation = H3_ERROR.STREAM_CREATION_ERROR.toString(16);
   const s = new H3ConnectionState("server");
   assertEquals(s.onUniStream(STREAM_TYPE.CONTROL), "control");
@@ -179,4 +179,7 @@ Deno.test("H3ConnectionState allows one control, encoder and decoder stream; pus
     codeOf(() => c.onCriticalStreamClosed("control")),
     H3_ERROR.CLOSED_CRITICAL_STREAM.toString(16),
   );
+  // A bidirectional stream opened by the server (§6.1); clients open them freely.
+  assertEquals(codeOf(() => c.onPeerBidiStream()), creation);
+  s.onPeerBidiStream();
 });

@@ -13,7 +13,8 @@ import {
   greaseType,
 } from "../../src/http3/frames.ts";
 import { serveH3 } from "../../src/http3/server.ts";
-import { H3Client } from "../../src/http3/client.ts";
+import { H3Client, type H3ClientOptions } from "../../src/http3/client.ts";
+import { QpackEncoder } from "../../src/http3/qpack/encoder.ts";
 import { concat } from "../../src/http3/session.ts";
 import { varintBytes } from "../../src/http3/varint.ts";
 import { connectRaw, request, requestHeaders, send, SETTINGS, uni } from "./_raw.ts";
@@ -239,11 +240,14 @@ Deno.test({
 });
 
 /** Runs a raw HTTP/3 "server" that sends `script` bytes, and returns the code our client closes with. */
-async function clientCloseCode(script: (conn: Deno.QuicConn) => Promise<void>): Promise<number> {
+async function clientCloseCode(
+  script: (conn: Deno.QuicConn) => Promise<void>,
+  options: H3ClientOptions = {},
+): Promise<number> {
   const endpoint = new Deno.QuicEndpoint({ hostname: "127.0.0.1", port: 0 });
   const listener = endpoint.listen({ cert: certs.certPem, key: certs.keyPem, alpnProtocols: ["h3"] });
   const accepted = listener.accept();
-  const client = new H3Client({ caCerts: [certs.caPem] });
+  const client = new H3Client({ caCerts: [certs.caPem], ...options });
   const fetching = client.fetch(`https://localhost:${endpoint.addr.port}/`).catch((e) => e);
   const conn = await accepted;
   await script(conn);
@@ -259,7 +263,28 @@ async function clientCloseCode(script: (conn: Deno.QuicConn) => Promise<void>): 
   return info.closeCode;
 }
 
-const clientCases: [string, number, (c: Deno.QuicConn) => Promise<void>][] = [
+/** The client's first request stream, as the raw server accepted it. */
+async function firstRequest(c: Deno.QuicConn): Promise<Deno.QuicBidirectionalStream> {
+  const reader = c.incomingBidirectionalStreams.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  return value!;
+}
+
+/** A PUSH_PROMISE frame promising GET `path` (static QPACK). */
+function promise(pushId: number, path: string): Uint8Array {
+  const section = new QpackEncoder({ huffman: "never" }).encodeFieldSection(0, [
+    [":method", "GET"],
+    [":scheme", "https"],
+    [":authority", "localhost"],
+    [":path", path],
+  ]);
+  return encodePushPromiseFrame(pushId, section);
+}
+
+const allowPushes: H3ClientOptions = { maxPushes: 2 };
+
+const clientCases: [string, number, (c: Deno.QuicConn) => Promise<void>, H3ClientOptions?][] = [
   ["GOAWAY naming a non-request stream", H3_ERROR.ID_ERROR, async (c) => {
     await send(c, uni(0x00, SETTINGS, encodeVarintFrame(FRAME.GOAWAY, 1)));
   }],
@@ -286,13 +311,45 @@ const clientCases: [string, number, (c: Deno.QuicConn) => Promise<void>][] = [
     const { value: s } = await reader.read();
     await s!.writable.getWriter().write(encodeFrame(FRAME.DATA, new Uint8Array(2)));
   }],
+  ["a bidirectional stream opened by the server", H3_ERROR.STREAM_CREATION_ERROR, async (c) => {
+    await send(c, uni(0x00, SETTINGS));
+    const s = await c.createBidirectionalStream();
+    await s.writable.getWriter().write(requestHeaders());
+  }],
+  ["a second control stream", H3_ERROR.STREAM_CREATION_ERROR, async (c) => {
+    await send(c, uni(0x00, SETTINGS));
+    await send(c, uni(0x00, SETTINGS));
+  }],
+  ["QPACK encoder stream closed", H3_ERROR.CLOSED_CRITICAL_STREAM, async (c) => {
+    await send(c, uni(0x00, SETTINGS));
+    await send(c, uni(0x02), true);
+  }],
+  ["SETTINGS_ENABLE_CONNECT_PROTOCOL of 2", H3_ERROR.SETTINGS_ERROR, async (c) => {
+    await send(c, uni(0x00, encodeSettingsFrame([[0x08, 2]])));
+  }],
+  ["two push streams for one push ID", H3_ERROR.ID_ERROR, async (c) => {
+    await send(c, uni(0x00, SETTINGS));
+    await send(c, uni(0x01, varintBytes(0)));
+    await send(c, uni(0x01, varintBytes(0)));
+  }, allowPushes],
+  ["a push ID promised twice for different requests", H3_ERROR.GENERAL_PROTOCOL_ERROR, async (c) => {
+    await send(c, uni(0x00, SETTINGS));
+    const s = await firstRequest(c);
+    await s.writable.getWriter().write(concat([promise(0, "/a.css"), promise(0, "/b.css")]));
+  }, allowPushes],
+  ["PUSH_PROMISE on a push stream", H3_ERROR.FRAME_UNEXPECTED, async (c) => {
+    await send(c, uni(0x00, SETTINGS));
+    const s = await firstRequest(c);
+    await s.writable.getWriter().write(promise(0, "/a.css"));
+    await send(c, uni(0x01, varintBytes(0), promise(1, "/b.css")));
+  }, allowPushes],
 ];
 
-for (const [name, code, script] of clientCases) {
+for (const [name, code, script, options] of clientCases) {
   Deno.test({
     name: `H3Client closes with ${code.toString(16)} on ${name}`,
     ...opts,
-    fn: async () => assertEquals((await clientCloseCode(script)).toString(16), code.toString(16)),
+    fn: async () => assertEquals((await clientCloseCode(script, options)).toString(16), code.toString(16)),
   });
 }
 
