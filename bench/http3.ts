@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { cpuUsage } from "node:process";
 import { H3Client } from "../src/http3/client.ts";
 import { fileHandler } from "../src/http3/file_server.ts";
 import { serveH3 } from "../src/http3/server.ts";
@@ -49,7 +50,7 @@ await writeTestFile(`${dir}/big.bin`, SIZE);
 const ngServer = await startNgtcp2Server(dir, certs.keyFile, certs.certFile, certs.caPem);
 const syServer = serveH3(
   { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem },
-  fileHandler(dir, { chunkSize: 1 << 20 }),
+  fileHandler(dir),
 );
 
 /** Switchyard client, fresh connection, body read and dropped. */
@@ -72,15 +73,39 @@ async function ngClientDownload(port: number): Promise<number> {
   return MB(SIZE, r.seconds);
 }
 
+/** CPU seconds (user + system, all threads) a process has used: /proc/<pid>/stat fields 14-15. */
+function procCpu(pid: number): number {
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** This process's CPU seconds (the Switchyard server runs in it). */
+const selfCpu = () => {
+  const u = cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Runs `download` and returns its MB/s and the CPU seconds `cpu` advanced meanwhile. */
+async function withCpu(download: () => Promise<number>, cpu: () => number): Promise<[number, number]> {
+  const c0 = cpu();
+  const rate = await download();
+  return [rate, cpu() - c0];
+}
+
 const rows = { syFromNg: [] as number[], ngFromNg: [] as number[], ngFromSy: [] as number[] };
+const serverCpu = { ng: [] as number[], sy: [] as number[] };
 for (let i = 0; i < runs; i++) {
   rows.syFromNg.push(await syClientDownload(ngServer.port));
-  rows.ngFromNg.push(await ngClientDownload(ngServer.port));
-  rows.ngFromSy.push(await ngClientDownload(syServer.addr.port));
+  const [ngRate, ngCpu] = await withCpu(() => ngClientDownload(ngServer.port), () => procCpu(ngServer.pid));
+  const [syRate, syCpu] = await withCpu(() => ngClientDownload(syServer.addr.port), selfCpu);
+  rows.ngFromNg.push(ngRate);
+  rows.ngFromSy.push(syRate);
+  serverCpu.ng.push(ngCpu);
+  serverCpu.sy.push(syCpu);
   console.error(
-    `run ${i + 1}: sy←ng ${rows.syFromNg[i].toFixed(0)}  ng←ng ${rows.ngFromNg[i].toFixed(0)}  ng←sy ${
-      rows.ngFromSy[i].toFixed(0)
-    } MB/s`,
+    `run ${i + 1}: sy←ng ${rows.syFromNg[i].toFixed(0)}  ng←ng ${ngRate.toFixed(0)}  ng←sy ${
+      syRate.toFixed(0)
+    } MB/s; server CPU ngtcp2 ${ngCpu.toFixed(2)} s, Switchyard ${syCpu.toFixed(2)} s`,
   );
 }
 await ngServer.stop();
@@ -97,6 +122,9 @@ for (let i = 0; i < runs; i++) {
 
 // ---- report ------------------------------------------------------------------------------------------
 const fmt = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(" ");
+const fmt2 = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(" ");
+const cpuNg = median(serverCpu.ng);
+const cpuSy = median(serverCpu.sy);
 const syNg = median(rows.syFromNg);
 const ngNg = median(rows.ngFromNg);
 const ngSy = median(rows.ngFromSy);
@@ -122,6 +150,13 @@ figures include its process start. Peer: Debian ngtcp2 0.12.1 / nghttp3 0.8.0 (\
 | ngtcp2 client ← Switchyard server | ${ngSy.toFixed(0)} | ${fmt(rows.ngFromSy)} | ${
   (ngSy / ngNg).toFixed(2)
 }× of ngtcp2←ngtcp2 | ≥ 0.8× |
+
+Server CPU per download (user + system seconds over all threads of the serving process, the measure that
+load on the machine disturbs least): ngtcp2 ${cpuNg.toFixed(2)} s (runs: ${fmt2(serverCpu.ng)}), Switchyard ${
+  cpuSy.toFixed(2)
+} s (runs: ${fmt2(serverCpu.sy)}), so Switchyard serves at ${
+  (cpuNg / cpuSy).toFixed(2)
+}× ngtcp2's bytes per CPU second.
 
 QPACK encode + decode on one core (dynamic table 4096 bytes, instructions and acknowledgments exchanged after every
 block, one field changing per block): request set of ${REQUEST.length} fields **${

@@ -1,7 +1,8 @@
 /**
  * Serving DNS over HTTP/3 (RFC 8484 over RFC 9114) on the inbound side, with Switchyard's
  * HTTP/3 server: `POST` with an `application/dns-message` body or `GET ?dns=` (base64url) on the
- * query path. Answers carry `cache-control: max-age` = the smallest TTL (RFC 8484 §5.1).
+ * query path. Answers carry `cache-control: max-age` = the smallest TTL (RFC 8484 §5.1); answers
+ * to EDNS queries are padded to 468-byte blocks (RFC 8467, see `padding.ts`).
  *
  * @example Usage
  * ```ts ignore
@@ -14,6 +15,7 @@ import type { Metadata } from "../adapter/types.ts";
 import type { Logger } from "../common/log.ts";
 import { type H3Server, serveH3 } from "../http3/server.ts";
 import { decodeMessage } from "./message.ts";
+import { answerToSend, receivedQuery } from "./padding.ts";
 import type { DnsAnswerer } from "./serve_quic.ts";
 
 /** Options of {@linkcode serveDoh3}. */
@@ -96,10 +98,11 @@ export function serveDoh3(answer: DnsAnswerer, options: Doh3ServerOptions): H3Se
       source: { host: info.remoteAddr.hostname, port: info.remoteAddr.port },
       destination: { host: "", port: 0 },
     };
-    const reply = await answer(query, metadata);
+    const received = receivedQuery(query);
+    const reply = await answer(received.query, metadata);
     if (!reply) return text(400, "Malformed DNS message");
     const ttl = minTtl(reply);
-    return new Response(reply as Uint8Array<ArrayBuffer>, {
+    return new Response(answerToSend(reply, received.padAnswer) as Uint8Array<ArrayBuffer>, {
       headers: {
         "content-type": MEDIA_TYPE,
         ...(ttl !== undefined ? { "cache-control": `max-age=${ttl}` } : {}),

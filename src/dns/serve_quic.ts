@@ -3,6 +3,7 @@
  * bidirectional stream as a 2-byte length and a message with ID 0; the answer goes back the
  * same way and the stream is finished. A query with a nonzero ID, or a stream that is not one
  * complete length-prefixed message, closes the connection with DOQ_PROTOCOL_ERROR (§4.3.3).
+ * Answers to EDNS queries are padded to 468-byte blocks (§5.4, see `padding.ts`).
  *
  * @example Usage
  * ```ts ignore
@@ -14,6 +15,7 @@
 import type { Metadata } from "../adapter/types.ts";
 import type { Logger } from "../common/log.ts";
 import type { DnsRouter } from "./router.ts";
+import { answerToSend, receivedQuery } from "./padding.ts";
 import { answerAsync } from "./serve.ts";
 import { DOQ_ALPN, DOQ_ERROR, frameMessage, readAll } from "./transports/quic.ts";
 import { getId, isResponse } from "./wire.ts";
@@ -156,11 +158,11 @@ async function serveConnection(
         if (len < 12 || data.length !== len + 2) {
           return protocolError("stream is not one length-prefixed message");
         }
-        const query = data.subarray(2);
-        if (getId(query) !== 0) return protocolError("query ID is not 0");
+        if (getId(data.subarray(2)) !== 0) return protocolError("query ID is not 0");
+        const { query, padAnswer } = receivedQuery(data.subarray(2));
         const reply = await answer(query, metadata);
         const w = stream.writable.getWriter();
-        if (reply) await w.write(frameMessage(reply));
+        if (reply) await w.write(frameMessage(answerToSend(reply, padAnswer)));
         await w.close();
       })().catch((e) => options.logger?.debug(`DoQ stream failed: ${e}`));
     }

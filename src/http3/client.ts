@@ -37,13 +37,17 @@ export interface H3ConnectionStats {
   encoderAcknowledged: number;
   /** Entries the peer's encoder inserted into this side's decoder table. */
   decoderInserts: number;
+  /** Push streams the server opened (cancelled pushes included). */
+  pushStreams: number;
 }
 
-function sessionStats(s: H3Session): Omit<H3ConnectionStats, "origin"> {
+function connectionStats(c: ClientConnection): Omit<H3ConnectionStats, "origin"> {
+  const s: H3Session = c.session;
   return {
     encoderInserts: s.encoder.table.insertCount,
     encoderAcknowledged: s.encoder.knownReceivedCount,
     decoderInserts: s.decoder.table.insertCount,
+    pushStreams: c.pushStreams,
   };
 }
 
@@ -136,7 +140,7 @@ export class H3Client {
     for (const [origin, p] of this.#conns) {
       try {
         const c = await p;
-        out.push({ origin, ...sessionStats(c.session) });
+        out.push({ origin, ...connectionStats(c) });
       } catch {
         // failed connect
       }

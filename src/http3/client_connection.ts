@@ -33,8 +33,13 @@ export interface H3ClientOptions extends Omit<H3SessionOptions, "onGoaway" | "on
   quic?: Deno.QuicTransportOptions;
   /** Accept up to this many server pushes per connection (sends MAX_PUSH_ID). @default 0 */
   maxPushes?: number;
-  /** Called for each server push with the promised request and its response. */
-  onPush?: (request: Request, response: Promise<Response>) => void;
+  /**
+   * Called for each server push with the promised request, its response, and `cancel`, which
+   * refuses the push (RFC 9114 §7.2.3): CANCEL_PUSH if its push stream has not arrived, else
+   * the stream stops being read; `response` then rejects with H3_REQUEST_CANCELLED. Once
+   * `response` has resolved, cancel its body instead.
+   */
+  onPush?: (request: Request, response: Promise<Response>, cancel: () => void) => void;
 }
 
 /** Options of {@linkcode H3Client.connect}. */
@@ -72,6 +77,21 @@ export class RequestRejectedError extends H3Error {
   }
 }
 
+/** A push the server promised, as this client tracks it. */
+interface PromisedPush {
+  request: Request;
+  /** The promised field section, to compare a repeated PUSH_PROMISE with. */
+  fieldsKey: string;
+  response: PromiseWithResolvers<Response>;
+  /** Its push stream, once it arrived. */
+  source?: StreamSource;
+  cancelled?: boolean;
+  /** Whether `response` resolved (cancel the body then). */
+  resolved?: boolean;
+  /** Whether another push ID was allowed in place of this one. */
+  replaced?: boolean;
+}
+
 /** One client connection and its in-flight requests. */
 export class ClientConnection {
   readonly session: H3Session;
@@ -80,7 +100,9 @@ export class ClientConnection {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #idleTimeout: number;
   readonly #inflight = new Map<number, (e: Error) => void>();
-  readonly #pushes = new Map<number, { request: Request; response: PromiseWithResolvers<Response> }>();
+  readonly #pushes = new Map<number, PromisedPush>();
+  /** Push streams the server opened on this connection (cancelled pushes included). */
+  pushStreams = 0;
   readonly #options: H3ClientOptions;
   #nextPushAllowance: number;
 
@@ -337,16 +359,53 @@ export class ClientConnection {
     if (pushId > this.session.state.maxPushId) {
       throw connectionError(H3_ERROR.ID_ERROR, `PUSH_PROMISE push ID ${pushId} above MAX_PUSH_ID`);
     }
-    const head = parseRequestFields(await this.session.decodeHeaders(streamId, fieldSection));
-    if (this.#pushes.has(pushId)) return; // the same push promised on another request stream
+    const fields = await this.session.decodeHeaders(streamId, fieldSection);
+    const key = JSON.stringify(fields);
+    const known = this.#pushes.get(pushId);
+    if (known) {
+      // The same push promised on another request stream must promise the same request (§7.2.5).
+      if (known.fieldsKey !== key) {
+        throw connectionError(
+          H3_ERROR.GENERAL_PROTOCOL_ERROR,
+          `PUSH_PROMISE for push ID ${pushId} repeated with different fields`,
+        );
+      }
+      return;
+    }
+    const head = parseRequestFields(fields);
     const url = `${head.scheme ?? base.protocol.slice(0, -1)}://${head.authority ?? base.host}${
       head.path ?? "/"
     }`;
     const request = new Request(url, { method: head.method, headers: head.headers });
     const response = Promise.withResolvers<Response>();
     response.promise.catch(() => {});
-    this.#pushes.set(pushId, { request, response });
-    if (this.#options.onPush) this.#options.onPush(request, response.promise);
+    this.#pushes.set(pushId, { request, response, fieldsKey: key });
+    if (this.#options.onPush) this.#options.onPush(request, response.promise, () => this.cancelPush(pushId));
+  }
+
+  /**
+   * Refuses push `pushId` (RFC 9114 §7.2.3): sends CANCEL_PUSH while its push stream has not
+   * arrived; once it has, only stops reading it (a client should not send CANCEL_PUSH then).
+   */
+  cancelPush(pushId: number): void {
+    const p = this.#pushes.get(pushId);
+    if (!p || p.cancelled || p.resolved) return;
+    p.cancelled = true;
+    const e = new H3Error(H3_ERROR.REQUEST_CANCELLED, "stream", `push ${pushId} cancelled by the client`);
+    p.response.reject(e);
+    if (p.source) {
+      p.source.cancel(e).catch(() => {});
+    } else if (!this.session.isClosed) {
+      this.session.sendCancelPush(pushId);
+    }
+    this.#replacePush(p);
+  }
+
+  /** Allows the server one more push ID in place of a push that completed or was cancelled. */
+  #replacePush(p: PromisedPush): void {
+    if (p.replaced) return;
+    p.replaced = true;
+    this.session.allowPushes(this.#nextPushAllowance++);
   }
 
   /** The server withdrew a promised push (CANCEL_PUSH): its response promise rejects. */
@@ -357,11 +416,14 @@ export class ClientConnection {
   }
 
   onPushStream(pushId: number, src: StreamSource, streamId: number): void {
+    this.pushStreams++;
     (async () => {
       // The stream may arrive before its PUSH_PROMISE; wait briefly for it.
       for (let i = 0; i < 50 && !this.#pushes.has(pushId); i++) await new Promise((r) => setTimeout(r, 10));
       const p = this.#pushes.get(pushId);
-      if (!p) return await src.cancel();
+      // Unknown, or cancelled before its stream came: abort reading (RFC 9114 §7.2.3).
+      if (!p || p.cancelled) return await src.cancel();
+      p.source = src;
       this.#begin();
       let head;
       try {
@@ -370,6 +432,7 @@ export class ClientConnection {
           throw e;
         });
       } catch (e) {
+        if (e instanceof H3Error && e.scope === "connection") this.session.fail(e);
         p.response.reject(e);
         this.#end();
         return;
@@ -383,9 +446,9 @@ export class ClientConnection {
         onEnd: () => this.#end(),
         onError: () => this.#end(),
       });
+      p.resolved = true;
       p.response.resolve(new Response(responseHasNoBody(p.request.method, head.status) ? null : body, head));
-      // Allow another push in place of this one.
-      this.session.allowPushes(this.#nextPushAllowance++);
+      this.#replacePush(p);
     })().catch(() => {});
   }
 }

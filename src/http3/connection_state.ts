@@ -8,6 +8,7 @@
  */
 import { connectionError, H3_ERROR } from "./errors.ts";
 import { FRAME, frameName, parseSettingsPayload, parseVarintPayload } from "./frames.ts";
+import { type CancelAction, ServerPushes } from "./push_state.ts";
 import { type H3Settings, parseSettings } from "./settings.ts";
 
 /** Unidirectional stream types (RFC 9114 §6.2, RFC 9204 §4.2). */
@@ -29,7 +30,8 @@ export type ControlEvent =
   | { kind: "settings"; settings: H3Settings }
   | { kind: "goaway"; id: number }
   | { kind: "max-push-id"; id: number }
-  | { kind: "cancel-push"; id: number };
+  /** `action` (server only): what the server must do about the cancelled push. */
+  | { kind: "cancel-push"; id: number; action?: CancelAction };
 
 /** Frames that only belong on the control stream. */
 const CONTROL_ONLY: ReadonlySet<number> = new Set([
@@ -51,6 +53,8 @@ export class H3ConnectionState {
    * Client: the largest push ID this client has allowed.
    */
   maxPushId = -1;
+  /** Server: the pushes this server promised (IDs, phases). */
+  readonly pushes = new ServerPushes();
   readonly #peerStreams = new Set<UniStreamKind>();
   readonly #pushStreams = new Set<number>();
   #controlFrames = 0;
@@ -90,6 +94,18 @@ export class H3ConnectionState {
     }
     this.#peerStreams.add(kind);
     return kind;
+  }
+
+  /**
+   * Checks a bidirectional stream the peer opened.
+   *
+   * @throws {H3Error} H3_STREAM_CREATION_ERROR on a client: servers may not open bidirectional
+   * streams without an extension (RFC 9114 §6.1).
+   */
+  onPeerBidiStream(): void {
+    if (this.role === "client") {
+      throw connectionError(H3_ERROR.STREAM_CREATION_ERROR, "server opened a bidirectional stream");
+    }
   }
 
   /**
@@ -133,8 +149,8 @@ export class H3ConnectionState {
    * Applies a complete control-stream frame and says what it meant.
    *
    * @throws {H3Error} H3_SETTINGS_ERROR / H3_FRAME_ERROR for bad payloads; H3_ID_ERROR for a GOAWAY
-   * ID that grows or is not a client bidirectional stream ID, a shrinking MAX_PUSH_ID, or a
-   * CANCEL_PUSH beyond MAX_PUSH_ID.
+   * ID that grows or is not a client bidirectional stream ID, a shrinking MAX_PUSH_ID, a
+   * CANCEL_PUSH beyond MAX_PUSH_ID, or (server) a CANCEL_PUSH for a push ID never promised.
    */
   onControlFrame(type: number, payload: Uint8Array): ControlEvent | undefined {
     switch (type) {
@@ -173,6 +189,9 @@ export class H3ConnectionState {
             `CANCEL_PUSH for push ID ${id} above MAX_PUSH_ID ${this.maxPushId}`,
           );
         }
+        // A client may name a push whose PUSH_PROMISE it has not seen yet (reordering); a server
+        // must have promised it (RFC 9114 §7.2.3).
+        if (this.role === "server") return { kind: "cancel-push", id, action: this.pushes.cancel(id) };
         return { kind: "cancel-push", id };
       }
     }

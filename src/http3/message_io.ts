@@ -139,27 +139,97 @@ export async function writeData(
 /**
  * Writes a whole body from `body` as DATA frames. Resolves with the number of bytes written.
  * Writes are pipelined: each waits only for the writer's backpressure, not for the previous one.
+ * A byte stream (a file's `readable`, say) is read straight into this function's own buffers, see
+ * {@linkcode writeByteStream}. Aborting `signal` cancels `body` (even while a read is pending) and
+ * rejects with its reason.
  */
 export async function writeBody(
   writer: WritableStreamDefaultWriter<Uint8Array>,
   body: ReadableStream<Uint8Array>,
+  signal?: AbortSignal,
 ): Promise<number> {
-  const reader = body.getReader();
-  let total = 0;
+  let byob: ReadableStreamBYOBReader | undefined;
   try {
+    byob = body.getReader({ mode: "byob" });
+  } catch {
+    // not a byte stream
+  }
+  const reader = byob ?? body.getReader();
+  const onAbort = () => reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    signal?.throwIfAborted();
+    if (byob) return await writeByteStream(writer, byob, signal);
+    const chunks = reader as ReadableStreamDefaultReader<Uint8Array>;
+    let total = 0;
     for (;;) {
-      const { value, done } = await reader.read();
+      const { value, done } = await chunks.read();
+      signal?.throwIfAborted();
       if (done) break;
       if (value.length === 0) continue;
       total += value.length;
       await writeData(writer, value);
     }
+    return total;
   } catch (e) {
     await reader.cancel(e).catch(() => {});
     throw e;
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     reader.releaseLock();
   }
+}
+
+/** Bytes read per DATA frame from a byte stream: the first read, and the size reads double up to. */
+const BYOB_FIRST_READ = 64 * 1024;
+const BYOB_MAX_READ = 1 << 20;
+/** Room kept in front of each read for the DATA frame header (type byte + 8-byte varint). */
+const HEADER_ROOM = 9;
+
+/**
+ * Writes a byte stream as DATA frames without allocating or copying per frame: each read lands
+ * behind {@linkcode HEADER_ROOM} spare bytes of one of two buffers, the frame header is written
+ * just before the data, and the frame goes out as one stream write. A buffer is read into again
+ * only once its write has completed (the QUIC stream has copied it). Reads start at 64 KiB and
+ * double up to 1 MiB, so a small body costs a small buffer. Resolves with the number of payload
+ * bytes written.
+ */
+export async function writeByteStream(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  reader: ReadableStreamBYOBReader,
+  signal?: AbortSignal,
+): Promise<number> {
+  let readSize = BYOB_FIRST_READ;
+  let spare: ArrayBuffer | undefined;
+  let pending: { write: Promise<void>; buffer: ArrayBuffer } | undefined;
+  let total = 0;
+  for (;;) {
+    const buffer = spare && spare.byteLength >= HEADER_ROOM + readSize
+      ? spare
+      : new ArrayBuffer(HEADER_ROOM + readSize);
+    spare = undefined;
+    const { value, done } = await reader.read(new Uint8Array(buffer, HEADER_ROOM, readSize));
+    signal?.throwIfAborted();
+    if (done || !value) break;
+    if (value.length === 0) {
+      spare = value.buffer as ArrayBuffer;
+      continue;
+    }
+    total += value.length;
+    if (value.length === readSize) readSize = Math.min(readSize * 2, BYOB_MAX_READ);
+    const hl = 1 + varintLength(value.length);
+    const frame = new Uint8Array(value.buffer, value.byteOffset - hl, hl + value.length);
+    writeFrameHeader(frame, 0, FRAME.DATA, value.length);
+    await writer.ready;
+    const write = writer.write(frame);
+    write.catch(() => {}); // awaited below; a failure also shows in writer.ready
+    if (pending) {
+      await pending.write;
+      spare = pending.buffer;
+    }
+    pending = { write, buffer: value.buffer as ArrayBuffer };
+  }
+  if (pending) await pending.write;
   return total;
 }
 
@@ -177,21 +247,26 @@ export function withTrailers(
   return response;
 }
 
-/** Writes a response: HEADERS, DATA frames, trailers, then FIN. */
+/**
+ * Writes a response: HEADERS, DATA frames, trailers, then FIN. Aborting `signal` stops it between
+ * frames and cancels the response body.
+ */
 export async function writeResponse(
   session: H3Session,
   writer: WritableStreamDefaultWriter<Uint8Array>,
   streamId: number,
   response: Response,
   method: string,
+  signal?: AbortSignal,
 ): Promise<void> {
   const headers = new Headers(response.headers);
   const noBody = responseHasNoBody(method, response.status);
   await writer.write(session.encodeHeaders(streamId, responseFields(response.status, headers)));
   if (response.body) {
     if (noBody) await response.body.cancel();
-    else await writeBody(writer, response.body);
+    else await writeBody(writer, response.body, signal);
   }
+  signal?.throwIfAborted();
   const t = RESPONSE_TRAILERS.get(response);
   if (t) {
     const trailers = new Headers(typeof t === "function" ? await t() : t);

@@ -39,6 +39,7 @@ export { fileHandler, type FileHandlerOptions } from "./file_server.ts";
 export { H3_ERROR, H3Error, h3ErrorName, type H3ErrorScope } from "./errors.ts";
 export { H3Session, type H3SessionOptions } from "./session.ts";
 export { H3ConnectionState, type Role, STREAM_TYPE } from "./connection_state.ts";
+export { type CancelAction, type PushPhase, ServerPushes } from "./push_state.ts";
 export { DEFAULT_SETTINGS, type H3Settings, parseSettings, SETTING } from "./settings.ts";
 export { FRAME, type FrameEvent, FrameReader } from "./frames.ts";
 export * from "./qpack/mod.ts";

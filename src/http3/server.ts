@@ -33,10 +33,17 @@ export interface H3RequestInfo {
   /** QUIC stream ID of the request. */
   streamId: number;
   /**
-   * Pushes a response for `path` (same origin) to the client (RFC 9114 §4.6). Resolves to `false`
-   * when the client has not allowed another push (no MAX_PUSH_ID, or all IDs used).
+   * Pushes a response for `path` (same origin) to the client (RFC 9114 §4.6): the PUSH_PROMISE
+   * goes out at once, the push stream once `response` resolves. Resolves to `false` when the
+   * client has not allowed another push (no MAX_PUSH_ID, or all IDs used). If the client cancels
+   * the push (CANCEL_PUSH), its stream is never opened, or abandoned if open, and the response
+   * body is cancelled.
    */
-  push(path: string, response: Response, init?: { headers?: HeadersInit }): Promise<boolean>;
+  push(
+    path: string,
+    response: Response | Promise<Response>,
+    init?: { headers?: HeadersInit },
+  ): Promise<boolean>;
   /** QPACK counters of this connection, for diagnostics and tests. */
   qpackStats(): { encoderInserts: number; encoderAcknowledged: number; decoderInserts: number };
 }
@@ -190,8 +197,16 @@ async function serveConnection(
   conns: Set<ServerConnection>,
 ): Promise<void> {
   let session: H3Session;
+  // The session's callbacks reach the connection object once it exists.
+  const ref: { conn?: ServerConnection } = {};
   try {
-    session = await H3Session.start(quic, "server", options);
+    session = await H3Session.start(quic, "server", {
+      ...options,
+      onControlEvent: (ev) => {
+        if (ev.kind === "cancel-push" && ev.action) ref.conn?.onCancelPush(ev.id, ev.action);
+        options.onControlEvent?.(ev);
+      },
+    });
   } catch (e) {
     log.debug(`starting HTTP/3 failed: ${e}`);
     try {
@@ -201,7 +216,7 @@ async function serveConnection(
     }
     return;
   }
-  const conn = new ServerConnection(session, quic.remoteAddr);
+  const conn = ref.conn = new ServerConnection(session, quic.remoteAddr);
   conns.add(conn);
   try {
     for await (const bidi of quic.incomingBidirectionalStreams) {

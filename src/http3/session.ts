@@ -113,6 +113,7 @@ export class H3Session {
     const s = new H3Session(conn, role, options);
     await s.#openStreams();
     s.#acceptUniStreams();
+    if (role === "client") s.#refuseBidiStreams();
     return s;
   }
 
@@ -321,6 +322,17 @@ export class H3Session {
     })().catch((e) => {
       if (!this.#closing) log.debug(`accepting unidirectional streams failed: ${e}`);
     });
+  }
+
+  /** Client: the server may not open request streams; the first one ends the connection. */
+  #refuseBidiStreams(): void {
+    (async () => {
+      for await (const bidi of this.conn.incomingBidirectionalStreams) {
+        bidi.readable.cancel().catch(() => {});
+        bidi.writable.abort().catch(() => {});
+        this.state.onPeerBidiStream();
+      }
+    })().catch((e) => this.#streamFailure(e));
   }
 
   /** Handles an error from reading a peer stream: protocol errors close the connection. */

@@ -42,6 +42,8 @@ export function havePeer(path: string | undefined, name: string, pkg: string): b
 /** A running `gtlsserver`. */
 export interface Ngtcp2Server {
   port: number;
+  /** Process ID of `gtlsserver`. */
+  pid: number;
   /** Everything it printed so far (stdout and stderr), when started with `verbose`. */
   output(): string;
   stop(): Promise<void>;
@@ -91,6 +93,7 @@ export async function startNgtcp2Server(
   }
   return {
     port,
+    pid: proc.pid,
     output: () => out,
     async stop() {
       try {

@@ -12,29 +12,15 @@ import {
   FRAME,
   greaseType,
 } from "../../src/http3/frames.ts";
-import { QpackEncoder } from "../../src/http3/qpack/encoder.ts";
 import { serveH3 } from "../../src/http3/server.ts";
-import { H3Client } from "../../src/http3/client.ts";
+import { H3Client, type H3ClientOptions } from "../../src/http3/client.ts";
+import { QpackEncoder } from "../../src/http3/qpack/encoder.ts";
 import { concat } from "../../src/http3/session.ts";
 import { varintBytes } from "../../src/http3/varint.ts";
+import { connectRaw, request, requestHeaders, send, SETTINGS, uni } from "./_raw.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const certs = await testCerts();
-
-const SETTINGS = encodeSettingsFrame([[1, 0], [7, 0]]);
-const uni = (type: number, ...rest: Uint8Array[]) => concat([varintBytes(type), ...rest]);
-
-function requestHeaders(path = "/", extra: [string, string][] = []): Uint8Array {
-  const enc = new QpackEncoder({ huffman: "never" });
-  const section = enc.encodeFieldSection(0, [
-    [":method", "GET"],
-    [":scheme", "https"],
-    [":authority", "localhost"],
-    [":path", path],
-    ...extra,
-  ]);
-  return encodeFrame(FRAME.HEADERS, section);
-}
 
 /** Starts a server, connects a raw QUIC client, runs `script`, returns the close code the server sent. */
 async function serverCloseCode(script: (conn: Deno.QuicConn) => Promise<void>): Promise<number> {
@@ -42,13 +28,7 @@ async function serverCloseCode(script: (conn: Deno.QuicConn) => Promise<void>): 
     { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem, gracefulTimeout: 100 },
     () => new Response("ok"),
   );
-  const conn = await Deno.connectQuic({
-    hostname: "127.0.0.1",
-    port: server.addr.port,
-    serverName: "localhost",
-    caCerts: [certs.caPem],
-    alpnProtocols: ["h3"],
-  });
+  const conn = await connectRaw(server.addr.port);
   try {
     await script(conn);
     const info = await Promise.race([
@@ -64,25 +44,6 @@ async function serverCloseCode(script: (conn: Deno.QuicConn) => Promise<void>): 
     } catch { /* closed */ }
     await server.shutdown();
   }
-}
-
-async function send(
-  conn: Deno.QuicConn,
-  bytes: Uint8Array,
-  fin = false,
-): Promise<WritableStreamDefaultWriter<Uint8Array>> {
-  const w = (await conn.createUnidirectionalStream()).getWriter();
-  await w.write(bytes);
-  if (fin) await w.close();
-  return w;
-}
-
-async function request(conn: Deno.QuicConn, bytes: Uint8Array, fin = true) {
-  const s = await conn.createBidirectionalStream();
-  const w = s.writable.getWriter();
-  await w.write(bytes);
-  if (fin) await w.close();
-  return s;
 }
 
 const cases: [string, number, (c: Deno.QuicConn) => Promise<void>][] = [
@@ -193,6 +154,16 @@ const cases: [string, number, (c: Deno.QuicConn) => Promise<void>][] = [
   ["CANCEL_PUSH above MAX_PUSH_ID", H3_ERROR.ID_ERROR, async (c) => {
     await send(c, uni(0x00, SETTINGS, encodeVarintFrame(FRAME.CANCEL_PUSH, 3)));
   }],
+  ["CANCEL_PUSH for a push ID never promised", H3_ERROR.ID_ERROR, async (c) => {
+    await send(
+      c,
+      uni(0x00, SETTINGS, encodeVarintFrame(FRAME.MAX_PUSH_ID, 5), encodeVarintFrame(FRAME.CANCEL_PUSH, 2)),
+    );
+  }],
+  ["CANCEL_PUSH on a request stream", H3_ERROR.FRAME_UNEXPECTED, async (c) => {
+    await send(c, uni(0x00, SETTINGS, encodeVarintFrame(FRAME.MAX_PUSH_ID, 5)));
+    await request(c, concat([requestHeaders(), encodeVarintFrame(FRAME.CANCEL_PUSH, 0)]));
+  }],
   ["GOAWAY that grows", H3_ERROR.ID_ERROR, async (c) => {
     await send(
       c,
@@ -217,13 +188,7 @@ Deno.test({
       { hostname: "127.0.0.1", port: 0, cert: certs.certPem, key: certs.keyPem },
       (req) => new Response(`path=${new URL(req.url).pathname}`),
     );
-    const conn = await Deno.connectQuic({
-      hostname: "127.0.0.1",
-      port: server.addr.port,
-      serverName: "localhost",
-      caCerts: [certs.caPem],
-      alpnProtocols: ["h3"],
-    });
+    const conn = await connectRaw(server.addr.port);
     await send(
       conn,
       uni(
@@ -261,13 +226,7 @@ Deno.test({
     const url = `https://localhost:${server.addr.port}`;
     assertEquals((await client.fetch(url + "/")).status, 200);
     // An uppercase name is malformed (RFC 9114 §4.2); a raw request carries one.
-    const conn = await Deno.connectQuic({
-      hostname: "127.0.0.1",
-      port: server.addr.port,
-      serverName: "localhost",
-      caCerts: [certs.caPem],
-      alpnProtocols: ["h3"],
-    });
+    const conn = await connectRaw(server.addr.port);
     const s = await request(conn, requestHeaders("/", [["X-Upper", "1"]]));
     const r = s.readable.getReader();
     const { value } = await r.read();
@@ -281,11 +240,14 @@ Deno.test({
 });
 
 /** Runs a raw HTTP/3 "server" that sends `script` bytes, and returns the code our client closes with. */
-async function clientCloseCode(script: (conn: Deno.QuicConn) => Promise<void>): Promise<number> {
+async function clientCloseCode(
+  script: (conn: Deno.QuicConn) => Promise<void>,
+  options: H3ClientOptions = {},
+): Promise<number> {
   const endpoint = new Deno.QuicEndpoint({ hostname: "127.0.0.1", port: 0 });
   const listener = endpoint.listen({ cert: certs.certPem, key: certs.keyPem, alpnProtocols: ["h3"] });
   const accepted = listener.accept();
-  const client = new H3Client({ caCerts: [certs.caPem] });
+  const client = new H3Client({ caCerts: [certs.caPem], ...options });
   const fetching = client.fetch(`https://localhost:${endpoint.addr.port}/`).catch((e) => e);
   const conn = await accepted;
   await script(conn);
@@ -301,7 +263,28 @@ async function clientCloseCode(script: (conn: Deno.QuicConn) => Promise<void>): 
   return info.closeCode;
 }
 
-const clientCases: [string, number, (c: Deno.QuicConn) => Promise<void>][] = [
+/** The client's first request stream, as the raw server accepted it. */
+async function firstRequest(c: Deno.QuicConn): Promise<Deno.QuicBidirectionalStream> {
+  const reader = c.incomingBidirectionalStreams.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  return value!;
+}
+
+/** A PUSH_PROMISE frame promising GET `path` (static QPACK). */
+function promise(pushId: number, path: string): Uint8Array {
+  const section = new QpackEncoder({ huffman: "never" }).encodeFieldSection(0, [
+    [":method", "GET"],
+    [":scheme", "https"],
+    [":authority", "localhost"],
+    [":path", path],
+  ]);
+  return encodePushPromiseFrame(pushId, section);
+}
+
+const allowPushes: H3ClientOptions = { maxPushes: 2 };
+
+const clientCases: [string, number, (c: Deno.QuicConn) => Promise<void>, H3ClientOptions?][] = [
   ["GOAWAY naming a non-request stream", H3_ERROR.ID_ERROR, async (c) => {
     await send(c, uni(0x00, SETTINGS, encodeVarintFrame(FRAME.GOAWAY, 1)));
   }],
@@ -328,13 +311,45 @@ const clientCases: [string, number, (c: Deno.QuicConn) => Promise<void>][] = [
     const { value: s } = await reader.read();
     await s!.writable.getWriter().write(encodeFrame(FRAME.DATA, new Uint8Array(2)));
   }],
+  ["a bidirectional stream opened by the server", H3_ERROR.STREAM_CREATION_ERROR, async (c) => {
+    await send(c, uni(0x00, SETTINGS));
+    const s = await c.createBidirectionalStream();
+    await s.writable.getWriter().write(requestHeaders());
+  }],
+  ["a second control stream", H3_ERROR.STREAM_CREATION_ERROR, async (c) => {
+    await send(c, uni(0x00, SETTINGS));
+    await send(c, uni(0x00, SETTINGS));
+  }],
+  ["QPACK encoder stream closed", H3_ERROR.CLOSED_CRITICAL_STREAM, async (c) => {
+    await send(c, uni(0x00, SETTINGS));
+    await send(c, uni(0x02), true);
+  }],
+  ["SETTINGS_ENABLE_CONNECT_PROTOCOL of 2", H3_ERROR.SETTINGS_ERROR, async (c) => {
+    await send(c, uni(0x00, encodeSettingsFrame([[0x08, 2]])));
+  }],
+  ["two push streams for one push ID", H3_ERROR.ID_ERROR, async (c) => {
+    await send(c, uni(0x00, SETTINGS));
+    await send(c, uni(0x01, varintBytes(0)));
+    await send(c, uni(0x01, varintBytes(0)));
+  }, allowPushes],
+  ["a push ID promised twice for different requests", H3_ERROR.GENERAL_PROTOCOL_ERROR, async (c) => {
+    await send(c, uni(0x00, SETTINGS));
+    const s = await firstRequest(c);
+    await s.writable.getWriter().write(concat([promise(0, "/a.css"), promise(0, "/b.css")]));
+  }, allowPushes],
+  ["PUSH_PROMISE on a push stream", H3_ERROR.FRAME_UNEXPECTED, async (c) => {
+    await send(c, uni(0x00, SETTINGS));
+    const s = await firstRequest(c);
+    await s.writable.getWriter().write(promise(0, "/a.css"));
+    await send(c, uni(0x01, varintBytes(0), promise(1, "/b.css")));
+  }, allowPushes],
 ];
 
-for (const [name, code, script] of clientCases) {
+for (const [name, code, script, options] of clientCases) {
   Deno.test({
     name: `H3Client closes with ${code.toString(16)} on ${name}`,
     ...opts,
-    fn: async () => assertEquals((await clientCloseCode(script)).toString(16), code.toString(16)),
+    fn: async () => assertEquals((await clientCloseCode(script, options)).toString(16), code.toString(16)),
   });
 }
 
@@ -351,13 +366,7 @@ Deno.test({
     const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
     const codes = new Set<number>();
     for (let i = 0; i < 40; i++) {
-      const conn = await Deno.connectQuic({
-        hostname: "127.0.0.1",
-        port: server.addr.port,
-        serverName: "localhost",
-        caCerts: [certs.caPem],
-        alpnProtocols: ["h3"],
-      });
+      const conn = await connectRaw(server.addr.port);
       try {
         // Half the cases start the control stream properly, so later frames get parsed too.
         const prefix = i % 2 ? uni(0x00, SETTINGS) : new Uint8Array(0);

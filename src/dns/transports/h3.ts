@@ -1,7 +1,8 @@
 /**
  * DNS over HTTP/3 (`type: "h3"`, RFC 8484 over RFC 9114) on Switchyard's own HTTP/3 client. The
- * message ID is sent as 0 (RFC 8484 §4.1) and restored on the answer. One QUIC connection is
- * kept per server and reopened when it closes.
+ * message ID is sent as 0 (RFC 8484 §4.1) and restored on the answer. Queries with EDNS are
+ * padded to 128-byte blocks and padding is stripped from answers (see `../padding.ts`). One QUIC
+ * connection is kept per server and reopened when it closes.
  *
  * @example Usage
  * ```ts ignore
@@ -14,6 +15,7 @@
 import { isIP } from "../../common/ip.ts";
 import { H3Client } from "../../http3/client.ts";
 import type { DnsTransport } from "../transport.ts";
+import { padMessage, QUERY_BLOCK, stripPadding } from "../padding.ts";
 import { getId, setId } from "../wire.ts";
 import { type RemoteTransportOptions, resolveServer } from "./_server.ts";
 import type { DnsTlsOptions } from "./_tls.ts";
@@ -61,7 +63,9 @@ export class H3Transport implements DnsTransport {
 
   async exchange(query: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     const id = getId(query);
-    const body = query.slice();
+    // RFC 8484 §8 and RFC 8467: an EDNS query is padded to a 128-byte block.
+    let body = padMessage(query, QUERY_BLOCK);
+    if (body === query) body = query.slice();
     setId(body, 0);
     const headers = new Headers({ accept: MEDIA_TYPE });
     for (const [k, v] of Object.entries(this.#options.headers ?? {})) {
@@ -75,14 +79,19 @@ export class H3Transport implements DnsTransport {
       response = await this.#client.fetch(url, init);
     } else {
       headers.set("content-type", MEDIA_TYPE);
-      response = await this.#client.fetch(this.url, { ...init, method: "POST", body });
+      response = await this.#client.fetch(this.url, {
+        ...init,
+        method: "POST",
+        body: body as Uint8Array<ArrayBuffer>,
+      });
     }
     if (response.status !== 200) {
       await response.body?.cancel();
       throw new Error(`DNS over HTTP/3 to ${this.url} failed: HTTP ${response.status}`);
     }
-    const answer = new Uint8Array(await response.arrayBuffer());
-    if (answer.length < 12) throw new Error(`DNS over HTTP/3 to ${this.url} returned ${answer.length} bytes`);
+    const raw = new Uint8Array(await response.arrayBuffer());
+    if (raw.length < 12) throw new Error(`DNS over HTTP/3 to ${this.url} returned ${raw.length} bytes`);
+    const answer = stripPadding(raw); // padding belongs to this hop only
     setId(answer, id);
     return answer;
   }

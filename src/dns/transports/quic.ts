@@ -1,7 +1,8 @@
 /**
  * DNS over QUIC (`type: "quic"`, RFC 9250) on Deno QUIC: ALPN `doq`, one bidirectional stream per
  * query carrying a 2-byte length and the message (ID 0, restored on the answer), the client's FIN
- * after the query. One connection per server, reopened when it closes.
+ * after the query. Queries with EDNS are padded to 128-byte blocks and padding is stripped from
+ * answers (RFC 9250 §5.4, see `../padding.ts`). One connection per server, reopened when it closes.
  *
  * @example Usage
  * ```ts ignore
@@ -13,6 +14,7 @@
  */
 import { abortable } from "../../http3/client.ts";
 import type { DnsTransport } from "../transport.ts";
+import { padMessage, QUERY_BLOCK, stripPadding } from "../padding.ts";
 import { getId, setId } from "../wire.ts";
 import { type RemoteTransportOptions, resolveServer } from "./_server.ts";
 import type { DnsTlsOptions } from "./_tls.ts";
@@ -106,7 +108,9 @@ export class QuicTransport implements DnsTransport {
     if (this.#closed) throw new Error(`DNS server "${this.tag}" is closed`);
     signal?.throwIfAborted();
     const id = getId(query);
-    const msg = query.slice();
+    // RFC 9250 §5.4: Deno's QUIC cannot pad packets, so an EDNS query is padded with EDNS(0).
+    let msg = padMessage(query, QUERY_BLOCK);
+    if (msg === query) msg = query.slice();
     setId(msg, 0); // RFC 9250 §4.2.1: the ID must be 0.
     for (let attempt = 0;; attempt++) {
       const conn = await abortable(this.#connect(), signal);
@@ -140,7 +144,8 @@ export class QuicTransport implements DnsTransport {
             `DNS over QUIC answer from "${this.tag}" is truncated (${data.length - 2} of ${len} bytes)`,
           );
         }
-        const answer = data.slice(2, 2 + len);
+        // Padding belongs to this hop only.
+        const answer = stripPadding(data.slice(2, 2 + len));
         setId(answer, id);
         return answer;
       } catch (e) {
