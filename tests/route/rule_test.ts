@@ -19,7 +19,9 @@ function meta(p: Partial<Metadata> & { dest?: string; src?: string }): Metadata 
 }
 
 function rule(json: Record<string, unknown>) {
-  return compileRule(routeRuleSchema.parse({ ...json, outbound: "x" }), "route.rules[0]", () => true);
+  return compileRule(routeRuleSchema.parse({ ...json, outbound: "x" }), "route.rules[0]", {
+    hasOutbound: () => true,
+  });
 }
 
 // [rule json, metadata, expected]
@@ -125,7 +127,7 @@ function router(rules: Record<string, unknown>[]) {
   const logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
   return new Router({
     rules: rules.map((r, i) =>
-      compileRule(routeRuleSchema.parse(r), `route.rules[${i}]`, (t) => outbounds.has(t))
+      compileRule(routeRuleSchema.parse(r), `route.rules[${i}]`, { hasOutbound: (t) => outbounds.has(t) })
     ),
     outbounds,
     final: "direct",

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Metadata } from "../../adapter/types.ts";
-import { isIP } from "../../common/socks_addr.ts";
+import { isIP } from "../../common/ip.ts";
 
 /** A connection as rules see it: metadata plus values derived once per match. */
 export interface MatchContext {
@@ -21,10 +21,11 @@ export interface MatchContext {
 export function matchContext(metadata: Metadata): MatchContext {
   const host = metadata.destination.host;
   const hostIsIp = isIP(host);
-  const domain = metadata.domain ?? (hostIsIp ? undefined : host);
+  let domain = (metadata.domain ?? (hostIsIp ? undefined : host))?.toLowerCase();
+  if (domain?.endsWith(".")) domain = domain.slice(0, -1);
   return {
     metadata,
-    domain: domain?.toLowerCase().replace(/\.$/, ""),
+    domain,
     destinationIps: hostIsIp ? [host] : metadata.destinationAddresses ?? [],
   };
 }
