@@ -60,8 +60,10 @@ async function getOnce(dialer: Dialer, url: URL, signal: AbortSignal, maxBytes: 
         let size = 0;
         res.on("data", (c: Uint8Array) => {
           size += c.length;
-          if (size > maxBytes) req.destroy(new Error(`rule-set larger than ${maxBytes} bytes`));
-          else chunks.push(c);
+          if (size > maxBytes) {
+            reject(new Error(`rule-set larger than ${maxBytes} bytes`));
+            req.destroy();
+          } else chunks.push(c);
         });
         res.on("end", () => {
           const body = new Uint8Array(size);
