@@ -12,21 +12,9 @@ import { compileRule } from "../../src/route/rule/compile.ts";
 import { matchContext } from "../../src/route/rule/item.ts";
 import { CompiledRuleSet } from "../../src/route/rule_set/match.ts";
 import type { HeadlessRule } from "../../src/route/rule_set/source.ts";
+import { meta } from "./_meta.ts";
 
 const CURL: ProcessInfo = { pid: 42, path: "/usr/bin/curl", user: "alice", userId: 1000 };
-
-function meta(p: Partial<Metadata> & { dest?: string; src?: string } = {}): Metadata {
-  const [dh, dp] = (p.dest ?? "example.com:443").split(/:(?=\d+$)/);
-  const [sh, sp] = (p.src ?? "10.1.2.3:40000").split(/:(?=\d+$)/);
-  return {
-    inbound: "in",
-    inboundType: "mixed",
-    network: "tcp",
-    source: { host: sh!, port: Number(sp) },
-    destination: { host: dh!, port: Number(dp) },
-    ...p,
-  };
-}
 
 const set = (...rules: HeadlessRule[]) => new CompiledRuleSet({ version: 3, rules });
 const SETS: Record<string, CompiledRuleSet> = {
@@ -79,9 +67,17 @@ const TABLE: [Record<string, unknown>, Metadata, boolean][] = [
   [{ rule_set: "lan" }, meta({ dest: "10.9.9.9:80", src: "192.0.2.1:5" }), true],
   [{ rule_set: "lan" }, meta({ dest: "192.0.2.9:80", src: "10.0.0.1:5" }), false],
   [{ rule_set: "lan" }, meta({ dest: "lan.test:80", destinationAddresses: ["10.1.1.1"] }), true],
-  [{ rule_set: "lan", rule_set_ip_cidr_match_source: true }, meta({ dest: "192.0.2.9:80" }), true],
+  [
+    { rule_set: "lan", rule_set_ip_cidr_match_source: true },
+    meta({ dest: "192.0.2.9:80", src: "10.1.2.3:5" }),
+    true,
+  ],
   [{ rule_set: "lan", rule_set_ip_cidr_match_source: true }, meta({ src: "192.0.2.1:5" }), false],
-  [{ rule_set: "lan", rule_set_ipcidr_match_source: true }, meta({ dest: "192.0.2.9:80" }), true],
+  [
+    { rule_set: "lan", rule_set_ipcidr_match_source: true },
+    meta({ dest: "192.0.2.9:80", src: "10.1.2.3:5" }),
+    true,
+  ],
   // rule_set inside logical rules, with invert at both levels
   [
     { type: "logical", mode: "and", rules: [{ rule_set: "ads" }, { port: [443] }] },

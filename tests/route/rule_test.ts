@@ -4,19 +4,7 @@ import { routeRuleSchema } from "../../src/config/route.ts";
 import { compileRule } from "../../src/route/rule/compile.ts";
 import { matchContext } from "../../src/route/rule/item.ts";
 import { Router } from "../../src/route/router.ts";
-
-function meta(p: Partial<Metadata> & { dest?: string; src?: string }): Metadata {
-  const [dh, dp] = (p.dest ?? "example.com:443").split(/:(?=\d+$)/);
-  const [sh, sp] = (p.src ?? "127.0.0.1:40000").split(/:(?=\d+$)/);
-  return {
-    inbound: "in",
-    inboundType: "mixed",
-    network: "tcp",
-    source: { host: sh!, port: Number(sp) },
-    destination: { host: dh!, port: Number(dp) },
-    ...p,
-  };
-}
+import { meta } from "./_meta.ts";
 
 function rule(json: Record<string, unknown>) {
   return compileRule(routeRuleSchema.parse({ ...json, outbound: "x" }), "route.rules[0]", {

@@ -7,20 +7,9 @@
  *
  * @module
  */
-import { DomainIndex } from "../rule_set/domain_index.ts";
+import { DomainIndex, lowerBoundIndex } from "../rule_set/domain_index.ts";
 import { DefaultMatcher, type Matcher } from "./default_rule.ts";
 import type { MatchContext } from "./item.ts";
-
-function lowerBound(list: readonly number[], from: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]! < from) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 /** Finds the first matching rule at or after a position. */
 export class FirstMatch {
@@ -49,7 +38,7 @@ export class FirstMatch {
       ? this.#index.firstMatch(ctx.domain, from)
       : undefined;
     const others = this.#others;
-    for (let k = lowerBound(others, from); k < others.length; k++) {
+    for (let k = lowerBoundIndex(others, from); k < others.length; k++) {
       const p = others[k]!;
       if (hit !== undefined && hit < p) return hit;
       if (this.#matchers[p]!.match(ctx)) return p;

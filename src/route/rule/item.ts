@@ -40,3 +40,29 @@ export interface RuleItem {
 export function formatList(values: readonly (string | number)[]): string {
   return values.length === 1 ? String(values[0]) : `[${values.join(" ")}]`;
 }
+
+/**
+ * An item that matches when one property of the connection is one of the configured values
+ * (`process_name`, `user`, …); a missing property never matches.
+ */
+export class ValueSetItem<T extends string | number> implements RuleItem {
+  readonly #set: Set<T>;
+  /**
+   * @param key the config key, for `toString`
+   * @param read the property of the connection, undefined when unknown
+   */
+  constructor(
+    readonly key: string,
+    readonly values: readonly T[],
+    readonly read: (ctx: MatchContext) => T | undefined,
+  ) {
+    this.#set = new Set(values);
+  }
+  match(ctx: MatchContext): boolean {
+    const v = this.read(ctx);
+    return v !== undefined && this.#set.has(v);
+  }
+  toString(): string {
+    return `${this.key}=${formatList(this.values)}`;
+  }
+}

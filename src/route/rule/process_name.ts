@@ -4,20 +4,16 @@
  *
  * @module
  */
-import type { MatchContext, RuleItem } from "./item.ts";
-import { formatList } from "./item.ts";
+import { type MatchContext, ValueSetItem } from "./item.ts";
+
+function baseName(ctx: MatchContext): string | undefined {
+  const path = ctx.metadata.process?.path;
+  return path ? path.slice(path.lastIndexOf("/") + 1) : undefined;
+}
 
 /** `process_name`. */
-export class ProcessNameItem implements RuleItem {
-  readonly #names: Set<string>;
-  constructor(readonly names: string[]) {
-    this.#names = new Set(names);
-  }
-  match(ctx: MatchContext): boolean {
-    const path = ctx.metadata.process?.path;
-    return !!path && this.#names.has(path.slice(path.lastIndexOf("/") + 1));
-  }
-  toString(): string {
-    return `process_name=${formatList(this.names)}`;
+export class ProcessNameItem extends ValueSetItem<string> {
+  constructor(names: string[]) {
+    super("process_name", names, baseName);
   }
 }

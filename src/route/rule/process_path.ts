@@ -4,20 +4,11 @@
  *
  * @module
  */
-import type { MatchContext, RuleItem } from "./item.ts";
-import { formatList } from "./item.ts";
+import { ValueSetItem } from "./item.ts";
 
 /** `process_path`. */
-export class ProcessPathItem implements RuleItem {
-  readonly #paths: Set<string>;
-  constructor(readonly paths: string[]) {
-    this.#paths = new Set(paths);
-  }
-  match(ctx: MatchContext): boolean {
-    const path = ctx.metadata.process?.path;
-    return !!path && this.#paths.has(path);
-  }
-  toString(): string {
-    return `process_path=${formatList(this.paths)}`;
+export class ProcessPathItem extends ValueSetItem<string> {
+  constructor(paths: string[]) {
+    super("process_path", paths, (ctx) => ctx.metadata.process?.path || undefined);
   }
 }

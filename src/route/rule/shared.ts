@@ -5,6 +5,7 @@
  * @module
  */
 import type { Logger } from "../../common/log.ts";
+import type { DefaultHeadlessRule } from "../rule_set/source.ts";
 import type { RuleGroups } from "./default_rule.ts";
 import { DomainItem } from "./domain.ts";
 import { DomainKeywordItem } from "./domain_keyword.ts";
@@ -18,23 +19,24 @@ import { ProcessPathRegexItem } from "./process_path_regex.ts";
 import { UserItem } from "./user.ts";
 import { UserIdItem } from "./user_id.ts";
 
-/** Match keys compiled identically for every rule kind. */
-export interface SharedRuleKeys {
-  network?: string[];
-  domain?: string[];
-  domain_suffix?: string[];
-  domain_keyword?: string[];
-  domain_regex?: string[];
-  source_port?: number[];
-  source_port_range?: string[];
-  port?: number[];
-  port_range?: string[];
-  process_name?: string[];
-  process_path?: string[];
-  process_path_regex?: string[];
-  user?: string[];
-  user_id?: number[];
-}
+/** Match keys compiled identically for every rule kind (the headless ones plus `user`, `user_id`). */
+export type SharedRuleKeys =
+  & Pick<
+    DefaultHeadlessRule,
+    | "network"
+    | "domain"
+    | "domain_suffix"
+    | "domain_keyword"
+    | "domain_regex"
+    | "source_port"
+    | "source_port_range"
+    | "port"
+    | "port_range"
+    | "process_name"
+    | "process_path"
+    | "process_path_regex"
+  >
+  & { user?: string[]; user_id?: number[] };
 
 /** Keys that need the owning process looked up (sing-box `isProcessRule`). */
 export const PROCESS_KEYS = [

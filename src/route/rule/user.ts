@@ -4,20 +4,11 @@
  *
  * @module
  */
-import type { MatchContext, RuleItem } from "./item.ts";
-import { formatList } from "./item.ts";
+import { ValueSetItem } from "./item.ts";
 
 /** `user`. */
-export class UserItem implements RuleItem {
-  readonly #users: Set<string>;
-  constructor(readonly users: string[]) {
-    this.#users = new Set(users);
-  }
-  match(ctx: MatchContext): boolean {
-    const user = ctx.metadata.process?.user;
-    return user !== undefined && this.#users.has(user);
-  }
-  toString(): string {
-    return `user=${formatList(this.users)}`;
+export class UserItem extends ValueSetItem<string> {
+  constructor(users: string[]) {
+    super("user", users, (ctx) => ctx.metadata.process?.user);
   }
 }

@@ -4,20 +4,11 @@
  *
  * @module
  */
-import type { MatchContext, RuleItem } from "./item.ts";
-import { formatList } from "./item.ts";
+import { ValueSetItem } from "./item.ts";
 
 /** `user_id`. */
-export class UserIdItem implements RuleItem {
-  readonly #ids: Set<number>;
-  constructor(readonly ids: number[]) {
-    this.#ids = new Set(ids);
-  }
-  match(ctx: MatchContext): boolean {
-    const id = ctx.metadata.process?.userId;
-    return id !== undefined && this.#ids.has(id);
-  }
-  toString(): string {
-    return `user_id=${formatList(this.ids)}`;
+export class UserIdItem extends ValueSetItem<number> {
+  constructor(ids: number[]) {
+    super("user_id", ids, (ctx) => ctx.metadata.process?.userId);
   }
 }

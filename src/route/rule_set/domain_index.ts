@@ -18,8 +18,8 @@ interface Entry {
   subOnly?: number[];
 }
 
-function lowerBound(list: number[], from: number): number | undefined {
-  if (from <= list[0]!) return list[0];
+/** Index of the first element ≥ `from` in an ascending list (`list.length` when none). */
+export function lowerBoundIndex(list: readonly number[], from: number): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -27,7 +27,11 @@ function lowerBound(list: number[], from: number): number | undefined {
     if (list[mid]! < from) lo = mid + 1;
     else hi = mid;
   }
-  return lo < list.length ? list[lo] : undefined;
+  return lo;
+}
+
+function lowerBound(list: number[], from: number): number | undefined {
+  return from <= list[0]! ? list[0] : list[lowerBoundIndex(list, from)];
 }
 
 function push(map: Map<string, Entry>, key: string, kind: keyof Entry, index: number): void {
