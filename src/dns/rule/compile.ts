@@ -41,8 +41,8 @@ export interface DnsRule {
   pre: Matcher;
   /** Checks the response addresses (address filters included). */
   full: Matcher;
-  /** True when the rule filters on response addresses. */
-  addressLimit: boolean;
+  /** True when the rule filters on response addresses (read each time: rule-sets may reload). */
+  readonly addressLimit: boolean;
   action: DnsRuleAction;
   path: string;
 }
@@ -65,7 +65,8 @@ type DefaultDnsRule = Exclude<InnerDnsRule, { type: "logical" }>;
 interface Compiled {
   pre: Matcher;
   full: Matcher;
-  addressLimit: boolean;
+  /** Evaluated when used: a rule-set's content (and so its `ip_cidr`) may change after compiling. */
+  addressLimit: () => boolean;
 }
 
 function compileDefault(o: DefaultDnsRule, path: string, ctx: DnsRuleContext): Compiled {
@@ -99,28 +100,30 @@ function compileDefault(o: DefaultDnsRule, path: string, ctx: DnsRuleContext): C
     g.other.push(new NeverItem("outbound"));
   }
   const invert = o.invert ?? false;
-  // Rule-set items differ between the pre-match and the response check.
+  // Rule-set items differ between the pre-match and the response check. Whether a set has
+  // destination `ip_cidr` is known only once it is loaded (and may change on reload).
   let preSet: RuleSetItem | undefined;
   let fullSet: RuleSetItem | undefined;
-  let addressLimit = false;
+  let limitSets: RuleSetMatcher[] = [];
   if (o.rule_set?.length) {
     const sets = resolveRuleSets(o.rule_set, path, ctx.ruleSet);
     const matchSource = o.rule_set_ip_cidr_match_source ?? o.rule_set_ipcidr_match_source ?? false;
     const acceptEmpty = o.rule_set_ip_cidr_accept_empty ?? false;
-    if (!matchSource && sets.some((s) => s.hasDestinationIpCidr)) {
-      addressLimit = true;
+    if (!matchSource) {
+      limitSets = sets;
       preSet = new RuleSetItem(o.rule_set, sets, { ignoreDestinationIpCidr: true });
       fullSet = new RuleSetItem(o.rule_set, sets, { acceptEmpty });
     } else preSet = fullSet = new RuleSetItem(o.rule_set, sets, { matchSource });
   }
   const pre = new DefaultMatcher({ ...g, ruleSet: preSet }, invert);
-  if (!addressItems.length && !addressLimit) return { pre, full: pre, addressLimit };
+  if (!addressItems.length && !limitSets.length) return { pre, full: pre, addressLimit: () => false };
   const full = new DefaultMatcher({
     ...g,
     destinationAddress: [...g.destinationAddress, ...addressItems],
     ruleSet: fullSet,
   }, invert);
-  return { pre, full, addressLimit: true };
+  const fixed = addressItems.length > 0;
+  return { pre, full, addressLimit: () => fixed || limitSets.some((s) => s.hasDestinationIpCidr) };
 }
 
 function compileInner(o: InnerDnsRule, path: string, ctx: DnsRuleContext): Compiled {
@@ -129,7 +132,7 @@ function compileInner(o: InnerDnsRule, path: string, ctx: DnsRuleContext): Compi
     return {
       pre: new LogicalMatcher(o.mode, subs.map((s) => s.pre), o.invert ?? false),
       full: new LogicalMatcher(o.mode, subs.map((s) => s.full), o.invert ?? false),
-      addressLimit: subs.some((s) => s.addressLimit),
+      addressLimit: () => subs.some((s) => s.addressLimit()),
     };
   }
   return compileDefault(o, path, ctx);
@@ -186,7 +189,16 @@ export function compileDnsRule(o: DnsRuleOptions, path: string, ctx: DnsRuleCont
       };
       break;
   }
-  return { ...compiled, action, path };
+  const { pre, full, addressLimit } = compiled;
+  return {
+    pre,
+    full,
+    get addressLimit() {
+      return addressLimit();
+    },
+    action,
+    path,
+  };
 }
 
 /** Prints a DNS action for logs (`route(local)`, `reject`, `predefined(NXDOMAIN)`). */
