@@ -104,14 +104,16 @@ export class RuleSet implements RuleSetMatcher {
 
   /**
    * Creates the set; inline rules are compiled at once, files are read by {@linkcode start}.
-   * @param path JSON path of the entry (`route.rule_set[0]`), for errors in inline rules
+   * @param path JSON path of the entry (`route.rule_set[0]`), for errors in inline rules; rules
+   *   read from a file are named `rule_set[<tag>].rules[i]`
    * @throws {ConfigError} If an inline rule holds an invalid regex or port range
    */
   constructor(options: RuleSetOptions, ctx: RuleSetContext = {}, path?: string) {
     this.tag = options.tag;
     this.options = options;
     this.#ctx = ctx;
-    this.#path = path ?? `rule_set[${options.tag}]`;
+    const inline = options.type === undefined || options.type === "inline";
+    this.#path = inline && path ? path : `rule_set[${options.tag}]`;
     if (options.type === undefined || options.type === "inline") {
       this.#set({ version: RULE_SET_VERSION_CURRENT, rules: options.rules ?? [] });
     }
@@ -234,6 +236,7 @@ export class RuleSet implements RuleSetMatcher {
 
   /** Stops watching and updating. */
   close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.#abort.abort();
     clearInterval(this.#timer);
