@@ -1,10 +1,7 @@
 /**
- * DNS benchmarks (issue #5), rewriting the dns section of bench/RESULTS.md:
- *
- * 1. `dnsperf` against Switchyard's DNS server (router + client cache, upstream dnsmasq) with a
- *    warm cache, and against dnsmasq answering the same names itself, in the same run.
- * 2. Rule matching: one rule-set rule with 10,000 `domain_suffix` entries, matches per second
- *    over a mix of hits and misses.
+ * DNS benchmark (issue #5), rewriting the dns section of bench/RESULTS.md: `dnsperf` against
+ * Switchyard's DNS server (router + client cache, upstream dnsmasq) with a warm cache, and against
+ * dnsmasq answering the same names itself, in the same run. Rule matching is `bench/rules.ts`.
  *
  * Usage: `deno run -A --unstable-net bench/dns.ts [seconds]` (needs dnsmasq and dnsperf).
  * `bench/dns.ts serve <upstream-port>` is the child mode that runs the Switchyard server.
@@ -13,12 +10,6 @@ import { buildDnsRouter } from "../src/dns/build.ts";
 import { dnsSchema } from "../src/dns/options.ts";
 import { listenDns } from "../src/dns/serve.ts";
 import { listenDnsBatch } from "../src/dns/serve_batch.ts";
-import { CompiledRuleSet } from "../src/route/rule_set/match.ts";
-import { DomainIndex } from "../src/route/rule_set/domain_index.ts";
-import { Router } from "../src/route/router.ts";
-import { compileRule } from "../src/route/rule/compile.ts";
-import { routeRuleSchema } from "../src/config/route.ts";
-import { getLogger } from "../src/common/log.ts";
 import { freePort, median } from "./_util.ts";
 
 const NAMES = 1000;
@@ -134,62 +125,6 @@ try {
   await Deno.remove(dir, { recursive: true });
 }
 
-// Rule matching: 10,000 domain_suffix entries.
-const suffixes = Array.from({ length: 10_000 }, (_, i) => `site${i}.example${i % 97}.com`);
-const set = new CompiledRuleSet({ version: 3, rules: [{ domain_suffix: suffixes }] });
-const probes = Array.from({ length: 4096 }, (_, i) => {
-  const domain = i % 2 === 0
-    ? `www.a${i}.site${(i * 7919) % 10_000}.example${((i * 7919) % 10_000) % 97}.com`
-    : `miss${i}.other${i}.net`;
-  return {
-    metadata: {
-      inbound: "",
-      inboundType: "",
-      network: "tcp" as const,
-      source: { host: "10.0.0.1", port: 1 },
-      destination: { host: domain, port: 443 },
-    },
-    domain,
-    destinationIps: [] as string[],
-  };
-});
-let hits = 0;
-for (let i = 0; i < 200_000; i++) if (set.match(probes[i & 4095])) hits++; // warm-up
-const matchRuns: number[] = [];
-for (let run = 0; run < 3; run++) {
-  const n = 2_000_000;
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) if (set.match(probes[i & 4095])) hits++;
-  matchRuns.push(n / ((performance.now() - t0) / 1000));
-}
-if (hits === 0) throw new Error("rule matching benchmark matched nothing");
-
-// The same 10,000 suffixes as 10,000 separate route rules: the DomainIndex helper, and the
-// route router's linear rule walk as it stands.
-function rate(n: number, fn: (i: number) => unknown): number {
-  for (let i = 0; i < Math.min(n, 1000); i++) fn(i);
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) fn(i);
-  return n / ((performance.now() - t0) / 1000);
-}
-const index = new DomainIndex();
-suffixes.forEach((sfx, i) => index.add(i, [], [sfx]));
-const indexRate = rate(2_000_000, (i) => index.firstMatch(probes[i & 4095].domain));
-const routeRules = suffixes.map((sfx, i) =>
-  compileRule(
-    routeRuleSchema.parse({ domain_suffix: sfx, outbound: "direct" }),
-    `route.rules[${i}]`,
-    () => true,
-  )
-);
-const router = new Router({
-  rules: routeRules,
-  outbounds: new Map(),
-  final: "direct",
-  logger: getLogger("bench"),
-});
-const routerRate = rate(2000, (i) => router.decide(probes[i & 4095].metadata));
-
 const sy = median(rows[0].qps);
 const dm = median(rows[1].qps);
 const date = new Date().toISOString().slice(0, 10);
@@ -210,13 +145,7 @@ from \`--address\`.
   (sy / dm).toFixed(2)
 }× |
 
-Rule matching, one rule-set rule with 10,000 \`domain_suffix\` entries, half hits: **${
-  (median(matchRuns) / 1e6).toFixed(2)
-} M matches/s** (runs: ${matchRuns.map((r) => (r / 1e6).toFixed(2)).join(", ")}; target ≥ 1 M/s).
-The same suffixes as 10,000 separate route rules: \`DomainIndex.firstMatch\` ${
-  (indexRate / 1e6).toFixed(2)
-} M lookups/s;
-the route router's rule-by-rule walk (\`Router.decide\`) ${routerRate.toFixed(0)} decisions/s.
+Rule matching: see the rules section (\`bench/rules.ts\`; it replaced the figures this section had).
 <!-- dns:end -->`;
 const path = new URL("./RESULTS.md", import.meta.url).pathname;
 let doc = await Deno.readTextFile(path).catch(() => "# Benchmark results\n");

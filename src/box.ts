@@ -26,10 +26,14 @@ import { createQuicTransport } from "./dns/transports/quic.ts";
 import type { DnsRouter } from "./dns/router.ts";
 import { getLogger, type Logger } from "./common/log.ts";
 import { compileRule } from "./route/rule/compile.ts";
+import { rulesUseProcess } from "./route/rule/shared.ts";
 import { Router } from "./route/router.ts";
 import { ClashModeState } from "./route/clash_mode.ts";
 import { Experimental } from "./api/experimental.ts";
 import { checkGroups } from "./protocol/group/members.ts";
+import { ProcSearcher } from "./route/process/searcher.ts";
+import { downloadVia } from "./route/rule_set/download.ts";
+import { closeRuleSets, createRuleSets, type RuleSet, startRuleSets } from "./route/rule_set/provider.ts";
 
 /** Dial fields parsed but not honoured by this build (warned about when set). */
 const IGNORED_DIAL_FIELDS = [
@@ -126,28 +130,39 @@ export class Box {
   readonly clashMode: ClashModeState;
   /** Cache file, URL-test history and Clash API (`experimental`). */
   readonly experimental: Experimental;
+  /** `route.rule_set[]` by tag; loaded by {@linkcode Box.start}. */
+  readonly ruleSets: ReadonlyMap<string, RuleSet>;
+  /** Process lookups are needed by a route/DNS rule or `route.find_process` (rule-sets checked at start). */
+  readonly #findProcess: boolean;
   #logger: Logger;
 
   private constructor(
-    router: Router,
-    inbounds: Inbound[],
-    outbounds: Map<string, Outbound>,
-    dns: DnsRouter,
-    clashMode: ClashModeState,
-    experimental: Experimental,
+    parts: {
+      router: Router;
+      inbounds: Inbound[];
+      outbounds: Map<string, Outbound>;
+      dns: DnsRouter;
+      clashMode: ClashModeState;
+      experimental: Experimental;
+      ruleSets: ReadonlyMap<string, RuleSet>;
+      findProcess: boolean;
+    },
   ) {
-    this.experimental = experimental;
-    this.router = router;
-    this.clashMode = clashMode;
-    this.inbounds = inbounds;
-    this.outbounds = outbounds;
-    this.dns = dns;
+    this.router = parts.router;
+    this.clashMode = parts.clashMode;
+    this.experimental = parts.experimental;
+    this.inbounds = parts.inbounds;
+    this.outbounds = parts.outbounds;
+    this.dns = parts.dns;
+    this.ruleSets = parts.ruleSets;
+    this.#findProcess = parts.findProcess;
     this.#logger = getLogger();
   }
 
   /**
-   * Builds every service from validated options; nothing is bound yet.
-   * @throws {ConfigError} If a reference (detour, rule outbound, final) names a missing tag
+   * Builds every service from validated options; nothing is bound or read yet.
+   * @throws {ConfigError} If a reference (detour, rule outbound, final, rule-set) names a missing
+   *   tag, or a rule or rule-set entry is invalid
    */
   static create(options: Options, registries: ConfigRegistries): Box {
     const outbounds = new Map<string, Outbound>();
@@ -156,11 +171,27 @@ export class Box {
       ? options.outbounds
       : [{ type: "direct", tag: "direct", options: { type: "direct" }, path: "outbounds" }];
     checkDetours(outboundOptions);
+    const final = options.route.final ?? outboundOptions[0]!.tag;
     const clashApi = options.experimental?.clash_api as { default_mode?: string } | undefined;
     const clashMode = new ClashModeState(clashApi ? (clashApi.default_mode ?? "Rule") : undefined);
     const experimental = new Experimental(options.experimental, getLogger("clash-api"));
+    const cacheFile = options.experimental?.cache_file as { enabled?: boolean; path?: string } | undefined;
+    const ruleSets = createRuleSets(options.route.rule_set ?? [], {
+      // Remote sets are fetched through `download_detour`, else the default (final) outbound.
+      download: (url, detour, signal) => {
+        const tag = detour ?? final;
+        const outbound = lookup(tag);
+        if (!outbound) throw new Error(`outbound "${tag}" not found`);
+        return downloadVia(outbound, url, { signal });
+      },
+      // sing-box keeps downloaded sets in the cache_file database; here they sit beside it.
+      cacheDir: cacheFile?.enabled ? `${cacheFile.path || "cache.db"}.rule_set` : undefined,
+      logger: getLogger("rule-set"),
+    }, (tag) => outboundOptions.some((o) => o.tag === tag));
+    const ruleSet = (tag: string) => ruleSets.get(tag);
     const dns = buildDnsRouter(options.dns ?? {}, {
-      clashMode: () => clashMode.mode ?? "",
+      clashMode: () => clashMode.mode,
+      ruleSet,
       dialer: (detour) => new DetourDialer(detour, lookup),
       logger: getLogger("dns"),
       extraTransports: { h3: createH3Transport, quic: createQuicTransport },
@@ -193,11 +224,15 @@ export class Box {
       outbounds.set(o.tag, registries.outbounds.get(o.type)!.create(ctx, o.options));
     }
     checkGroups(outboundOptions, lookup);
-    const final = options.route.final ?? outboundOptions[0]!.tag;
     if (!outbounds.has(final)) throw new ConfigError("route.final", `outbound "${final}" not found`);
-    const rules = options.route.rules.map((r, i) =>
-      compileRule(r, `route.rules[${i}]`, (t) => outbounds.has(t), (t) => dns.transports.has(t))
-    );
+    const ruleContext = {
+      hasOutbound: (t: string) => outbounds.has(t),
+      hasDnsServer: (t: string) => dns.transports.has(t),
+      ruleSet,
+      clashMode: () => clashMode.mode,
+      logger: getLogger("router"),
+    };
+    const rules = options.route.rules.map((r, i) => compileRule(r, `route.rules[${i}]`, ruleContext));
     const router = new Router({ rules, outbounds, final, logger: getLogger(), dns });
     const inbounds = options.inbounds.map((i) => {
       const ctx: InboundContext = { tag: i.tag, router, logger: getLogger("inbound", `${i.type}[${i.tag}]`) };
@@ -214,12 +249,27 @@ export class Box {
       dnsRules: options.dns?.rules,
       logLevel: options.log.level ?? "info",
     });
-    return new Box(router, inbounds, outbounds, dns, clashMode, experimental);
+    const findProcess = options.route.find_process === true || rulesUseProcess(options.route.rules) ||
+      rulesUseProcess(options.dns?.rules ?? []);
+    return new Box({ router, inbounds, outbounds, dns, clashMode, experimental, ruleSets, findProcess });
+  }
+
+  /** Installs the process searcher when a rule, a loaded rule-set or `find_process` needs it. */
+  #setUpProcessSearch(): void {
+    const need = this.#findProcess || [...this.ruleSets.values()].some((s) => s.containsProcessRule);
+    if (!need) return;
+    if (Deno.build.os !== "linux") {
+      this.#logger.warn(`process rules need /proc; not available on ${Deno.build.os}, they never match`);
+      return;
+    }
+    this.router.setProcessSearcher(new ProcSearcher());
   }
 
   /**
-   * Starts outbounds, then inbounds. On failure, whatever started is closed again.
-   * @throws {Error} Prefixed with the stage and service, e.g. `start inbound/mixed[in]: Address in use`
+   * Starts outbounds, loads the rule-sets, then starts inbounds. On failure, whatever started is
+   * closed again.
+   * @throws {Error} Prefixed with the stage and service, e.g. `start inbound/mixed[in]: Address in use`,
+   *   or `Cannot load rule-set "<tag>": <reason>`
    */
   async start(): Promise<void> {
     const t0 = performance.now();
@@ -233,6 +283,9 @@ export class Box {
         }
         started.push(o);
       }
+      await startRuleSets(this.ruleSets);
+      started.push({ close: () => closeRuleSets(this.ruleSets) });
+      this.#setUpProcessSearch();
       for (const i of this.inbounds) {
         try {
           await i.start();
@@ -275,6 +328,7 @@ export class Box {
       this.router.tracker.closeAll();
       await this.router.tracker.waitIdle(1000);
     }
+    await closeRuleSets(this.ruleSets);
     for (const o of this.outbounds.values()) await o.close?.().catch(() => {});
     await this.dns.close().catch(() => {});
   }

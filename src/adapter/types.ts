@@ -72,6 +72,19 @@ export interface Metadata {
   client?: string;
   /** Resolved addresses for a domain destination (resolve action). */
   destinationAddresses?: string[];
+  /** The local process that opened the connection, when a rule needs it (`process_name`, `user`, …). */
+  process?: ProcessInfo;
+}
+
+/** The local process owning a connection's source socket (sing-box `process.Info`). */
+export interface ProcessInfo {
+  pid: number;
+  /** Absolute path of the executable (`/proc/<pid>/exe`). */
+  path: string;
+  /** Owner's user name, when the id has one. */
+  user?: string;
+  /** Owner's numeric user id. */
+  userId: number;
 }
 
 /** Options passed with each dial. */

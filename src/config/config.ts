@@ -14,11 +14,11 @@ import { listable } from "./common.ts";
 import { type DnsOptions, dnsSchema } from "../dns/options.ts";
 import { parseAt } from "./issues.ts";
 import {
+  REMOVED_RULE_KEYS,
   type RouteOptions,
   type RouteRuleOptions,
   routeRuleSchema,
   routeSchema,
-  UNSUPPORTED_RULE_KEYS,
 } from "./route.ts";
 
 const logSchema = z.strictObject({
@@ -103,8 +103,15 @@ function parseTyped(
 function checkRuleKeys(raw: unknown, path: string): void {
   if (typeof raw !== "object" || raw === null) return;
   const rec = raw as Record<string, unknown>;
-  for (const key of UNSUPPORTED_RULE_KEYS) {
-    if (key in rec) throw new ConfigError(`${path}.${key}`, "rule item not supported by this build");
+  for (const key of REMOVED_RULE_KEYS) {
+    if (key in rec) {
+      throw new ConfigError(
+        `${path}.${key}`,
+        `the ${
+          key.replace("source_", "")
+        } database was removed in sing-box 1.12: convert it to a rule-set and use "rule_set"`,
+      );
+    }
   }
   if (Array.isArray(rec.rules)) rec.rules.forEach((r, i) => checkRuleKeys(r, `${path}.rules[${i}]`));
 }
@@ -130,6 +137,9 @@ export function parseConfig(json: unknown, registries: ConfigRegistries): Option
     checkRuleKeys(raw, path);
     return parseAt(routeRuleSchema, raw, path);
   });
+  const dnsRules = root.dns?.rules;
+  if (Array.isArray(dnsRules)) dnsRules.forEach((r, i) => checkRuleKeys(r, `dns.rules[${i}]`));
+  else checkRuleKeys(dnsRules, "dns.rules");
   return {
     log: root.log ?? {},
     inbounds,

@@ -32,7 +32,19 @@ export const ruleMatchFields = {
   source_port_range: listable(portRange).optional(),
   port: listable(port).optional(),
   port_range: listable(portRange).optional(),
+  process_name: listable(z.string()).optional(),
+  process_path: listable(z.string()).optional(),
+  process_path_regex: listable(z.string()).optional(),
+  user: listable(z.string()).optional(),
+  user_id: listable(z.number().int()).optional(),
   clash_mode: z.string().optional(),
+  // Platform keys (Android/Apple clients): parsed, never matching here (warned about when compiled).
+  package_name: listable(z.string()).optional(),
+  network_type: listable(z.enum(["wifi", "cellular", "ethernet", "other"])).optional(),
+  network_is_expensive: z.boolean().optional(),
+  network_is_constrained: z.boolean().optional(),
+  wifi_ssid: listable(z.string()).optional(),
+  wifi_bssid: listable(z.string()).optional(),
   rule_set: listable(z.string()).optional(),
   rule_set_ip_cidr_match_source: z.boolean().optional(),
   rule_set_ipcidr_match_source: z.boolean().optional(),
@@ -40,25 +52,10 @@ export const ruleMatchFields = {
 };
 
 /**
- * Rule keys sing-box 1.12 has that this build does not match yet; they are rejected with a
- * clear message instead of being silently ignored.
+ * Rule keys whose databases sing-box 1.12 removed (deprecated since 1.8): a rule using them is
+ * rejected with a hint to convert the database into a rule-set.
  */
-export const UNSUPPORTED_RULE_KEYS = [
-  "geosite",
-  "geoip",
-  "source_geoip",
-  "process_name",
-  "process_path",
-  "process_path_regex",
-  "package_name",
-  "user",
-  "user_id",
-  "network_type",
-  "network_is_expensive",
-  "network_is_constrained",
-  "wifi_ssid",
-  "wifi_bssid",
-] as const;
+export const REMOVED_RULE_KEYS = ["geosite", "geoip", "source_geoip"] as const;
 
 const routeOptionFields = {
   override_address: z.string().optional(),

@@ -14,7 +14,7 @@ import type { Clock } from "./lru.ts";
 import type { DnsOptions, DnsServerOptions } from "./options.ts";
 import { DnsRouter } from "./router.ts";
 import { compileDnsRule, type DnsRule } from "./rule/compile.ts";
-import type { RuleSetMatcher } from "./rule/items.ts";
+import type { RuleSetMatcher } from "../route/rule/rule_set.ts";
 import type { DnsTransport } from "./transport.ts";
 import type { ServerResolver } from "./transports/_server.ts";
 import type { DnsTlsOptions } from "./transports/_tls.ts";
@@ -44,7 +44,7 @@ export interface DnsBuildContext {
   /** Rule-sets by tag for `rule_set` items. */
   ruleSet?(tag: string): RuleSetMatcher | undefined;
   /** Current Clash mode. */
-  clashMode?: () => string;
+  clashMode?: () => string | undefined;
   /** Persistent fake-IP storage (`cache_file.store_fakeip`). */
   fakeIpStorage?: FakeIpStorage;
   /** Persistent rejected-response cache (`cache_file.store_rdrc`). */

@@ -119,21 +119,6 @@ export const dnsRuleMatchFields = {
   rule_set_ip_cidr_accept_empty: z.boolean().optional(),
   /** Deprecated in 1.12 (use `domain_resolver`); matches the outbound that asked. */
   outbound: listable(z.string()).optional(),
-  // Platform keys: parsed, never matched here (warned about when compiled).
-  geosite: listable(z.string()).optional(),
-  geoip: listable(z.string()).optional(),
-  source_geoip: listable(z.string()).optional(),
-  process_name: listable(z.string()).optional(),
-  process_path: listable(z.string()).optional(),
-  process_path_regex: listable(z.string()).optional(),
-  package_name: listable(z.string()).optional(),
-  user: listable(z.string()).optional(),
-  user_id: listable(z.number().int()).optional(),
-  network_type: listable(z.string()).optional(),
-  network_is_expensive: z.boolean().optional(),
-  network_is_constrained: z.boolean().optional(),
-  wifi_ssid: listable(z.string()).optional(),
-  wifi_bssid: listable(z.string()).optional(),
 };
 
 /** Action fields of a DNS rule. */

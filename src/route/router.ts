@@ -24,7 +24,9 @@ import { formatAction, type RouteOptionsAction, type RuleAction } from "./action
 import type { DnsRouter } from "../dns/router.ts";
 import { serveDnsPackets, serveDnsStream } from "../dns/serve.ts";
 import type { Rule } from "./rule/compile.ts";
+import { FirstMatch } from "./rule/first_match.ts";
 import { matchContext } from "./rule/item.ts";
+import type { ProcessSearcher } from "./process/searcher.ts";
 import { ConnectionTracker, outboundChain } from "./tracker.ts";
 import { peekPackets, peekStream } from "./peek.ts";
 import {
@@ -46,6 +48,8 @@ export interface RouterOptions {
   dns?: DnsRouter;
   /** Idle timeout of TCP relays, ms. 0 disables. @default 0 */
   tcpIdleTimeoutMs?: number;
+  /** Looks up the local process of each connection before matching (process rules, `find_process`). */
+  processSearcher?: ProcessSearcher;
 }
 
 /** Where matching resumes after a non-final step that needs I/O (sniff). */
@@ -77,10 +81,31 @@ export class Router implements ConnectionRouter {
   #o: RouterOptions;
   #log: Logger;
   #rejectTimes = new Map<Rule, number[]>();
+  readonly #first: FirstMatch;
+  /** `rule => action` per rule, built on first use (a rule may print thousands of values). */
+  readonly #descs: string[] = [];
+  readonly #options: RouteOptionsAction[] = [];
 
   constructor(options: RouterOptions) {
-    this.#o = options;
+    this.#o = { ...options };
     this.#log = options.logger;
+    this.#first = new FirstMatch(options.rules.map((r) => r.matcher));
+  }
+
+  /** Sets or clears the process searcher (decided once rule-sets are loaded). */
+  setProcessSearcher(searcher: ProcessSearcher | undefined): void {
+    this.#o.processSearcher = searcher;
+  }
+
+  /** The route options a rule sets (undefined fields dropped), built on first use. */
+  #definedOptions(i: number): RouteOptionsAction {
+    const a = this.#o.rules[i]!.action as { options?: RouteOptionsAction };
+    return this.#options[i] ??= definedOnly(a.options ?? {});
+  }
+
+  #describe(i: number): string {
+    const rule = this.#o.rules[i]!;
+    return this.#descs[i] ??= `${rule.matcher} => ${formatAction(rule.action)}`;
   }
 
   /** Looks up an outbound by tag. */
@@ -105,13 +130,12 @@ export class Router implements ConnectionRouter {
     const ctx = matchContext(metadata);
     let options: RouteOptionsAction = state.options;
     const rules = this.#o.rules;
-    for (let i = state.index; i < rules.length; i++) {
+    for (let i = this.#first.find(ctx, state.index); i >= 0; i = this.#first.find(ctx, i + 1)) {
       const rule = rules[i]!;
-      if (!rule.matcher.match(ctx)) continue;
       const a = rule.action;
-      const desc = `${rule.matcher} => ${formatAction(a)}`;
+      const desc = this.#describe(i);
       if (a.type === "route-options") {
-        options = { ...options, ...definedOnly(a.options) };
+        options = { ...options, ...this.#definedOptions(i) };
         continue;
       }
       if (a.type === "hijack-dns") return { kind: "hijack-dns", rule: desc };
@@ -137,7 +161,7 @@ export class Router implements ConnectionRouter {
         }
         return { kind: "reject", method, rule: desc };
       }
-      options = { ...options, ...definedOnly(a.options) };
+      options = { ...options, ...this.#definedOptions(i) };
       return { kind: "route", outbound: this.#o.outbounds.get(a.outbound)!, rule: desc, options };
     }
     return { kind: "route", outbound: this.#o.outbounds.get(this.#o.final)!, rule: "final", options };
@@ -278,6 +302,8 @@ export class Router implements ConnectionRouter {
     log: Logger,
     sniff: (d: Extract<Decision, { kind: "sniff" }>) => Promise<void>,
   ): Promise<FinalDecision> {
+    const searcher = this.#o.processSearcher;
+    if (searcher && !metadata.process) await this.#findProcess(searcher, metadata, log);
     let d = this.decide(metadata);
     while (d.kind === "sniff" || d.kind === "resolve") {
       log.debug(`router: match ${d.rule}`);
@@ -286,6 +312,19 @@ export class Router implements ConnectionRouter {
       d = this.decide(metadata, performance.now(), d.next);
     }
     return d;
+  }
+
+  /** Looks the connection's process up (sing-box logs the outcome at info level). */
+  async #findProcess(searcher: ProcessSearcher, metadata: Metadata, log: Logger): Promise<void> {
+    try {
+      const p = await searcher.find(metadata.network, metadata.source);
+      if (!p) return;
+      metadata.process = p;
+      const who = p.user !== undefined ? `user: ${p.user}` : `user id: ${p.userId}`;
+      log.info(p.path ? `router: found process path: ${p.path}, ${who}` : `router: found ${who}`);
+    } catch (e) {
+      log.info(`router: failed to search process: ${errorMessage(e)}`);
+    }
   }
 
   /** The `resolve` action: resolves a domain destination so later IP rules and the dial use its addresses. */

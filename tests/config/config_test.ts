@@ -86,8 +86,47 @@ Deno.test("config errors name the JSON path of the offending field", () => {
       "route.rules[0].domain_regex[0]: invalid regular expression",
     ],
     [
-      { ...base(), route: { rules: [{ process_name: ["curl"], outbound: "direct" }] } },
-      "route.rules[0].process_name: rule item not supported",
+      { ...base(), route: { rules: [{ geosite: ["cn"], outbound: "direct" }] } },
+      'route.rules[0].geosite: the geosite database was removed in sing-box 1.12: convert it to a rule-set and use "rule_set"',
+    ],
+    [
+      { ...base(), route: { rules: [{ type: "logical", mode: "or", rules: [{ source_geoip: ["cn"] }] }] } },
+      "route.rules[0].rules[0].source_geoip: the geoip database was removed",
+    ],
+    [
+      { ...base(), dns: { rules: [{ geoip: ["cn"], server: "x" }] } },
+      "dns.rules[0].geoip: the geoip database was removed",
+    ],
+    [
+      { ...base(), route: { rules: [{ process_path_regex: ["("], outbound: "direct" }] } },
+      "route.rules[0].process_path_regex[0]: invalid regular expression",
+    ],
+    [
+      { ...base(), route: { rules: [{ rule_set: ["missing"], outbound: "direct" }] } },
+      'route.rules[0].rule_set[0]: rule-set "missing" not found',
+    ],
+    [
+      {
+        ...base(),
+        route: {
+          rules: [{ type: "logical", mode: "and", rules: [{ rule_set: "s" }, { rule_set: "t" }] }],
+          rule_set: [{ tag: "s", rules: [] }],
+        },
+      },
+      'route.rules[0].rules[1].rule_set[0]: rule-set "t" not found',
+    ],
+    [
+      { ...base(), route: { rule_set: [{ tag: "s", rules: [] }, { tag: "s", rules: [] }] } },
+      'route.rule_set[1].tag: duplicate rule-set tag "s"',
+    ],
+    [
+      {
+        ...base(),
+        route: {
+          rule_set: [{ tag: "r", type: "remote", url: "https://x.test/r.srs", download_detour: "gone" }],
+        },
+      },
+      'route.rule_set[0].download_detour: outbound "gone" not found',
     ],
     [
       { ...base(), route: { rules: [{ type: "logical", mode: "xor", rules: [{ port: 1 }] }] } },

@@ -387,3 +387,30 @@ Deno.test("DnsRouter rule_set with ip_cidr filters responses (geoip style) and h
     'rule-set "nope" not found',
   );
 });
+
+Deno.test("a DNS rule compiled before its local rule-set loads becomes an address filter once the set has ip_cidr", async () => {
+  const { RuleSet, ruleSetOptionsSchema } = await import("../../src/route/rule_set/provider.ts");
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/cn.json`;
+  await Deno.writeTextFile(path, JSON.stringify({ version: 3, rules: [{ ip_cidr: ["10.0.0.0/8"] }] }));
+  const set = new RuleSet(ruleSetOptionsSchema.parse({ tag: "cn", type: "local", path }));
+  try {
+    const transports = new Map<string, DnsTransport>([["foreign", fixed("foreign", "8.8.8.8")]]);
+    const [rule] = (dnsSchema.parse({ rules: [{ rule_set: "cn", server: "foreign" }] }).rules ?? []).map((
+      r,
+    ) => compileDnsRule(r, "dns.rules[0]", { hasServer: (t) => transports.has(t), ruleSet: () => set }));
+    assertEquals(rule!.addressLimit, false, "nothing loaded yet");
+    await set.start();
+    assertEquals(rule!.addressLimit, true);
+    const router = new DnsRouter({
+      client: new DnsClient(),
+      transports: new Map([...transports, ["local", fixed("local", "10.0.0.9")]]),
+      rules: [rule!],
+      final: "local",
+    });
+    assertEquals((await ask(router, "x.test"))!.addrs, ["10.0.0.9"], "8.8.8.8 is outside the set: rejected");
+  } finally {
+    await set.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

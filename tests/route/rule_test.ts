@@ -4,22 +4,12 @@ import { routeRuleSchema } from "../../src/config/route.ts";
 import { compileRule } from "../../src/route/rule/compile.ts";
 import { matchContext } from "../../src/route/rule/item.ts";
 import { Router } from "../../src/route/router.ts";
-
-function meta(p: Partial<Metadata> & { dest?: string; src?: string }): Metadata {
-  const [dh, dp] = (p.dest ?? "example.com:443").split(/:(?=\d+$)/);
-  const [sh, sp] = (p.src ?? "127.0.0.1:40000").split(/:(?=\d+$)/);
-  return {
-    inbound: "in",
-    inboundType: "mixed",
-    network: "tcp",
-    source: { host: sh!, port: Number(sp) },
-    destination: { host: dh!, port: Number(dp) },
-    ...p,
-  };
-}
+import { meta } from "./_meta.ts";
 
 function rule(json: Record<string, unknown>) {
-  return compileRule(routeRuleSchema.parse({ ...json, outbound: "x" }), "route.rules[0]", () => true);
+  return compileRule(routeRuleSchema.parse({ ...json, outbound: "x" }), "route.rules[0]", {
+    hasOutbound: () => true,
+  });
 }
 
 // [rule json, metadata, expected]
@@ -125,7 +115,7 @@ function router(rules: Record<string, unknown>[]) {
   const logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
   return new Router({
     rules: rules.map((r, i) =>
-      compileRule(routeRuleSchema.parse(r), `route.rules[${i}]`, (t) => outbounds.has(t))
+      compileRule(routeRuleSchema.parse(r), `route.rules[${i}]`, { hasOutbound: (t) => outbounds.has(t) })
     ),
     outbounds,
     final: "direct",

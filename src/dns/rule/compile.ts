@@ -11,35 +11,22 @@ import { ConfigError } from "../../common/errors.ts";
 import type { Logger } from "../../common/log.ts";
 import { AuthUserItem } from "../../route/rule/auth_user.ts";
 import { CidrItem } from "../../route/rule/cidr.ts";
-import {
-  DefaultMatcher,
-  LogicalMatcher,
-  type Matcher,
-  type RuleGroups,
-} from "../../route/rule/default_rule.ts";
-import { DomainItem } from "../../route/rule/domain.ts";
-import { DomainKeywordItem } from "../../route/rule/domain_keyword.ts";
-import { DomainRegexItem } from "../../route/rule/domain_regex.ts";
+import { ClashModeItem } from "../../route/rule/clash_mode.ts";
+import { DefaultMatcher, LogicalMatcher, type Matcher } from "../../route/rule/default_rule.ts";
+import { resolveRuleSets } from "../../route/rule/compile.ts";
 import { InboundItem } from "../../route/rule/inbound.ts";
 import { IpIsPrivateItem } from "../../route/rule/ip_is_private.ts";
 import type { RuleItem } from "../../route/rule/item.ts";
-import { NetworkItem } from "../../route/rule/network.ts";
-import { PortItem } from "../../route/rule/port.ts";
+import { NeverItem } from "../../route/rule/never.ts";
 import { SniffedItem } from "../../route/rule/protocol.ts";
+import { RuleSetItem, type RuleSetMatcher } from "../../route/rule/rule_set.ts";
+import { addPlatformItems, addSharedItems, emptyGroups } from "../../route/rule/shared.ts";
 import type { DomainStrategy, QueryOptions } from "../client.ts";
 import type { DnsRecord } from "../message.ts";
 import type { DnsRuleOptions, InnerDnsRule } from "../options.ts";
 import { RCODE } from "../wire.ts";
 import { parseZoneRecord } from "./record.ts";
-import {
-  ClashModeItem,
-  IpAcceptAnyItem,
-  NeverItem,
-  QueryIpVersionItem,
-  QueryTypeItem,
-  RuleSetItem,
-  type RuleSetMatcher,
-} from "./items.ts";
+import { IpAcceptAnyItem, QueryIpVersionItem, QueryTypeItem } from "./items.ts";
 
 /** What a DNS rule does once it matches. */
 export type DnsRuleAction =
@@ -54,8 +41,8 @@ export interface DnsRule {
   pre: Matcher;
   /** Checks the response addresses (address filters included). */
   full: Matcher;
-  /** True when the rule filters on response addresses. */
-  addressLimit: boolean;
+  /** True when the rule filters on response addresses (read each time: rule-sets may reload). */
+  readonly addressLimit: boolean;
   action: DnsRuleAction;
   path: string;
 }
@@ -66,28 +53,10 @@ export interface DnsRuleContext {
   hasServer(tag: string): boolean;
   /** Resolves rule-set tags; unknown tags are a config error. */
   ruleSet?(tag: string): RuleSetMatcher | undefined;
-  /** Current Clash mode for `clash_mode`. @default {() => "Rule"} */
-  clashMode?: () => string;
+  /** Current Clash mode for `clash_mode`; undefined (or absent) never matches. */
+  clashMode?: () => string | undefined;
   logger?: Logger;
 }
-
-const PLATFORM_KEYS = [
-  "geosite",
-  "geoip",
-  "source_geoip",
-  "process_name",
-  "process_path",
-  "process_path_regex",
-  "package_name",
-  "user",
-  "user_id",
-  "network_type",
-  "network_is_expensive",
-  "network_is_constrained",
-  "wifi_ssid",
-  "wifi_bssid",
-  "outbound",
-] as const;
 
 const RCODES: Record<string, number> = { ...RCODE };
 
@@ -96,22 +65,13 @@ type DefaultDnsRule = Exclude<InnerDnsRule, { type: "logical" }>;
 interface Compiled {
   pre: Matcher;
   full: Matcher;
-  addressLimit: boolean;
+  /** Evaluated when used: a rule-set's content (and so its `ip_cidr`) may change after compiling. */
+  addressLimit: () => boolean;
 }
 
 function compileDefault(o: DefaultDnsRule, path: string, ctx: DnsRuleContext): Compiled {
-  const g: RuleGroups = {
-    sourceAddress: [],
-    sourcePort: [],
-    destinationAddress: [],
-    destinationPort: [],
-    other: [],
-  };
+  const g = emptyGroups();
   const addressItems: RuleItem[] = [];
-  // Rule-set items that differ between the pre-match and the response check.
-  const preOnly: RuleItem[] = [];
-  const fullOnly: RuleItem[] = [];
-  let addressLimit = false;
   if (o.inbound?.length) g.other.push(new InboundItem(o.inbound));
   if (o.ip_version !== undefined) g.other.push(new QueryIpVersionItem(o.ip_version));
   if (o.query_type?.length) {
@@ -121,16 +81,9 @@ function compileDefault(o: DefaultDnsRule, path: string, ctx: DnsRuleContext): C
       throw new ConfigError(`${path}.query_type`, (e as Error).message);
     }
   }
-  if (o.network?.length) g.other.push(new NetworkItem(o.network));
   if (o.auth_user?.length) g.other.push(new AuthUserItem(o.auth_user));
   if (o.protocol?.length) g.other.push(new SniffedItem("protocol", o.protocol));
-  if (o.domain?.length || o.domain_suffix?.length) {
-    g.destinationAddress.push(new DomainItem(o.domain ?? [], o.domain_suffix ?? []));
-  }
-  if (o.domain_keyword?.length) g.destinationAddress.push(new DomainKeywordItem(o.domain_keyword));
-  if (o.domain_regex?.length) {
-    g.destinationAddress.push(new DomainRegexItem(o.domain_regex, `${path}.domain_regex`));
-  }
+  addSharedItems(g, o, path);
   if (o.ip_cidr?.length) addressItems.push(new CidrItem(o.ip_cidr, false, `${path}.ip_cidr`));
   if (o.ip_is_private) addressItems.push(new IpIsPrivateItem(false));
   if (o.ip_accept_any) addressItems.push(new IpAcceptAnyItem());
@@ -138,46 +91,39 @@ function compileDefault(o: DefaultDnsRule, path: string, ctx: DnsRuleContext): C
     g.sourceAddress.push(new CidrItem(o.source_ip_cidr, true, `${path}.source_ip_cidr`));
   }
   if (o.source_ip_is_private) g.sourceAddress.push(new IpIsPrivateItem(true));
-  if (o.source_port?.length || o.source_port_range?.length) {
-    g.sourcePort.push(
-      new PortItem(true, o.source_port ?? [], o.source_port_range ?? [], `${path}.source_port_range`),
+  if (o.clash_mode) g.other.push(new ClashModeItem(o.clash_mode, ctx.clashMode ?? (() => undefined)));
+  addPlatformItems(g, o, path, ctx.logger);
+  if (o.outbound?.length) {
+    ctx.logger?.warn(
+      `${path}.outbound: deprecated in sing-box 1.12 and not evaluated; the rule never matches`,
     );
-  }
-  if (o.port?.length || o.port_range?.length) {
-    g.destinationPort.push(new PortItem(false, o.port ?? [], o.port_range ?? [], `${path}.port_range`));
-  }
-  if (o.clash_mode !== undefined) {
-    g.other.push(new ClashModeItem(o.clash_mode, ctx.clashMode ?? (() => "Rule")));
-  }
-  if (o.rule_set?.length) {
-    const sets = o.rule_set.map((tag, i) => {
-      const set = ctx.ruleSet?.(tag);
-      if (!set) throw new ConfigError(`${path}.rule_set[${i}]`, `rule-set "${tag}" not found`);
-      return set;
-    });
-    const matchSource = o.rule_set_ip_cidr_match_source ?? o.rule_set_ipcidr_match_source ?? false;
-    const acceptEmpty = o.rule_set_ip_cidr_accept_empty ?? false;
-    if (!matchSource && sets.some((s) => s.hasDestinationIpCidr)) {
-      addressLimit = true;
-      preOnly.push(new RuleSetItem(o.rule_set, () => sets, { ignoreDestinationIpCidr: true }));
-      fullOnly.push(new RuleSetItem(o.rule_set, () => sets, { acceptEmpty }));
-    } else g.other.push(new RuleSetItem(o.rule_set, () => sets, { matchSource }));
-  }
-  for (const key of PLATFORM_KEYS) {
-    const value = (o as Record<string, unknown>)[key];
-    if (value === undefined || value === false || (Array.isArray(value) && value.length === 0)) continue;
-    ctx.logger?.warn(`${path}.${key}: rule item is not available on this platform; the rule never matches`);
-    g.other.push(new NeverItem(key));
+    g.other.push(new NeverItem("outbound"));
   }
   const invert = o.invert ?? false;
-  const pre = new DefaultMatcher({ ...g, other: [...g.other, ...preOnly] }, invert);
-  if (!addressItems.length && !fullOnly.length) return { pre, full: pre, addressLimit };
+  // Rule-set items differ between the pre-match and the response check. Whether a set has
+  // destination `ip_cidr` is known only once it is loaded (and may change on reload).
+  let preSet: RuleSetItem | undefined;
+  let fullSet: RuleSetItem | undefined;
+  let limitSets: RuleSetMatcher[] = [];
+  if (o.rule_set?.length) {
+    const sets = resolveRuleSets(o.rule_set, path, ctx.ruleSet);
+    const matchSource = o.rule_set_ip_cidr_match_source ?? o.rule_set_ipcidr_match_source ?? false;
+    const acceptEmpty = o.rule_set_ip_cidr_accept_empty ?? false;
+    if (!matchSource) {
+      limitSets = sets;
+      preSet = new RuleSetItem(o.rule_set, sets, { ignoreDestinationIpCidr: true });
+      fullSet = new RuleSetItem(o.rule_set, sets, { acceptEmpty });
+    } else preSet = fullSet = new RuleSetItem(o.rule_set, sets, { matchSource });
+  }
+  const pre = new DefaultMatcher({ ...g, ruleSet: preSet }, invert);
+  if (!addressItems.length && !limitSets.length) return { pre, full: pre, addressLimit: () => false };
   const full = new DefaultMatcher({
     ...g,
-    other: [...g.other, ...fullOnly],
     destinationAddress: [...g.destinationAddress, ...addressItems],
+    ruleSet: fullSet,
   }, invert);
-  return { pre, full, addressLimit: true };
+  const fixed = addressItems.length > 0;
+  return { pre, full, addressLimit: () => fixed || limitSets.some((s) => s.hasDestinationIpCidr) };
 }
 
 function compileInner(o: InnerDnsRule, path: string, ctx: DnsRuleContext): Compiled {
@@ -186,7 +132,7 @@ function compileInner(o: InnerDnsRule, path: string, ctx: DnsRuleContext): Compi
     return {
       pre: new LogicalMatcher(o.mode, subs.map((s) => s.pre), o.invert ?? false),
       full: new LogicalMatcher(o.mode, subs.map((s) => s.full), o.invert ?? false),
-      addressLimit: subs.some((s) => s.addressLimit),
+      addressLimit: () => subs.some((s) => s.addressLimit()),
     };
   }
   return compileDefault(o, path, ctx);
@@ -243,7 +189,16 @@ export function compileDnsRule(o: DnsRuleOptions, path: string, ctx: DnsRuleCont
       };
       break;
   }
-  return { ...compiled, action, path };
+  const { pre, full, addressLimit } = compiled;
+  return {
+    pre,
+    full,
+    get addressLimit() {
+      return addressLimit();
+    },
+    action,
+    path,
+  };
 }
 
 /** Prints a DNS action for logs (`route(local)`, `reject`, `predefined(NXDOMAIN)`). */

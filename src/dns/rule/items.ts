@@ -1,7 +1,8 @@
 /**
  * Rule items only DNS rules have (sing-box `rule_item_query_type.go`,
  * `rule_item_ip_accept_any.go`) plus the DNS view of `ip_version`, which follows the query
- * type (A → 4, AAAA → 6) instead of a destination address.
+ * type (A → 4, AAAA → 6) instead of a destination address. Items shared with route rules live in
+ * `src/route/rule/`.
  *
  * @module
  */
@@ -57,60 +58,5 @@ export class IpAcceptAnyItem implements RuleItem {
   }
   toString(): string {
     return "ip_accept_any=true";
-  }
-}
-
-/** `clash_mode`: the current Clash API mode equals the value (case-insensitive). */
-export class ClashModeItem implements RuleItem {
-  constructor(readonly mode: string, readonly current: () => string) {}
-  match(): boolean {
-    return this.current().toLowerCase() === this.mode.toLowerCase();
-  }
-  toString(): string {
-    return `clash_mode=${this.mode}`;
-  }
-}
-
-/** A key this build parses but cannot evaluate (platform-only); it never matches. */
-export class NeverItem implements RuleItem {
-  constructor(readonly key: string) {}
-  match(): boolean {
-    return false;
-  }
-  toString(): string {
-    return `${this.key}=<unsupported>`;
-  }
-}
-
-/** How a rule-set's `ip_cidr` items are evaluated. */
-export interface RuleSetMatchMode {
-  /** `rule_set_ip_cidr_match_source`: test `ip_cidr` against the source address. */
-  matchSource?: boolean;
-  /** DNS pre-match: leave destination `ip_cidr` out (the response is not known yet). */
-  ignoreDestinationIpCidr?: boolean;
-  /** `rule_set_ip_cidr_accept_empty`: `ip_cidr` matches when there is no address at all. */
-  acceptEmpty?: boolean;
-}
-
-/** Something a `rule_set` tag resolves to. */
-export interface RuleSetMatcher {
-  /** Matches the context. */
-  match(ctx: MatchContext, mode?: RuleSetMatchMode): boolean;
-  /** True when the set has destination `ip_cidr` items (makes a DNS rule an address filter). */
-  readonly hasDestinationIpCidr: boolean;
-}
-
-/** `rule_set`: any of the named sets matches. */
-export class RuleSetItem implements RuleItem {
-  constructor(
-    readonly tags: string[],
-    readonly sets: () => RuleSetMatcher[],
-    readonly mode: RuleSetMatchMode = {},
-  ) {}
-  match(ctx: MatchContext): boolean {
-    return this.sets().some((s) => s.match(ctx, this.mode));
-  }
-  toString(): string {
-    return `rule_set=${formatList(this.tags)}`;
   }
 }

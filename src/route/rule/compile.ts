@@ -5,20 +5,19 @@
  * @module
  */
 import { ConfigError } from "../../common/errors.ts";
+import type { Logger } from "../../common/log.ts";
 import type { InnerRule, RouteRuleOptions } from "../../config/route.ts";
 import type { RouteOptionsAction, RuleAction } from "../action.ts";
 import { AuthUserItem } from "./auth_user.ts";
 import { CidrItem } from "./cidr.ts";
-import { DefaultMatcher, LogicalMatcher, type Matcher, type RuleGroups } from "./default_rule.ts";
-import { DomainItem } from "./domain.ts";
-import { DomainKeywordItem } from "./domain_keyword.ts";
-import { DomainRegexItem } from "./domain_regex.ts";
+import { ClashModeItem } from "./clash_mode.ts";
+import { DefaultMatcher, LogicalMatcher, type Matcher } from "./default_rule.ts";
 import { InboundItem } from "./inbound.ts";
 import { IpIsPrivateItem } from "./ip_is_private.ts";
 import { IpVersionItem } from "./ip_version.ts";
-import { NetworkItem } from "./network.ts";
-import { PortItem } from "./port.ts";
 import { SniffedItem } from "./protocol.ts";
+import { RuleSetItem, type RuleSetMatcher } from "./rule_set.ts";
+import { addPlatformItems, addSharedItems, emptyGroups } from "./shared.ts";
 import { DEFAULT_SNIFF_TIMEOUT_MS, PACKET_SNIFFERS, STREAM_SNIFFERS } from "../sniff/mod.ts";
 
 /** A compiled route rule. */
@@ -29,62 +28,79 @@ export interface Rule {
   path: string;
 }
 
+/** What compiling route rules needs from the rest of the program. */
+export interface RouteRuleContext {
+  /** Does an outbound with this tag exist? */
+  hasOutbound(tag: string): boolean;
+  /** Does a DNS server with this tag exist (`resolve` action)? @default {() => true} */
+  hasDnsServer?(tag: string): boolean;
+  /** Resolves a `rule_set` tag; unknown tags are a config error. */
+  ruleSet?(tag: string): RuleSetMatcher | undefined;
+  /** Current Clash mode for `clash_mode`; undefined (or absent) never matches. */
+  clashMode?: () => string | undefined;
+  /** Receives warnings about platform-only keys. */
+  logger?: Logger;
+}
+
 type DefaultRuleOptions = Exclude<InnerRule, { type: "logical" }>;
 
-function compileDefault(o: DefaultRuleOptions, path: string): Matcher {
-  const g: RuleGroups = {
-    sourceAddress: [],
-    sourcePort: [],
-    destinationAddress: [],
-    destinationPort: [],
-    other: [],
-  };
-  if (o.clash_mode !== undefined) {
-    throw new ConfigError(`${path}.clash_mode`, "rule item not supported by this build");
-  }
-  if (o.rule_set !== undefined) {
-    throw new ConfigError(`${path}.rule_set`, "rule item not supported by this build");
-  }
+/**
+ * Resolves the `rule_set` tags of a rule.
+ * @throws {ConfigError} If a tag names no rule-set (path names its index)
+ */
+export function resolveRuleSets(
+  tags: readonly string[],
+  path: string,
+  lookup: ((tag: string) => RuleSetMatcher | undefined) | undefined,
+): RuleSetMatcher[] {
+  return tags.map((tag, i) => {
+    const set = lookup?.(tag);
+    if (!set) throw new ConfigError(`${path}.rule_set[${i}]`, `rule-set "${tag}" not found`);
+    return set;
+  });
+}
+
+function compileDefault(o: DefaultRuleOptions, path: string, ctx: RouteRuleContext): Matcher {
+  const g = emptyGroups();
   if (o.inbound?.length) g.other.push(new InboundItem(o.inbound));
   if (o.ip_version !== undefined) g.other.push(new IpVersionItem(o.ip_version));
-  if (o.network?.length) g.other.push(new NetworkItem(o.network));
   if (o.auth_user?.length) g.other.push(new AuthUserItem(o.auth_user));
   if (o.protocol?.length) g.other.push(new SniffedItem("protocol", o.protocol));
   if (o.client?.length) g.other.push(new SniffedItem("client", o.client));
-  if (o.domain?.length || o.domain_suffix?.length) {
-    g.destinationAddress.push(new DomainItem(o.domain ?? [], o.domain_suffix ?? []));
-  }
-  if (o.domain_keyword?.length) g.destinationAddress.push(new DomainKeywordItem(o.domain_keyword));
-  if (o.domain_regex?.length) {
-    g.destinationAddress.push(new DomainRegexItem(o.domain_regex, `${path}.domain_regex`));
-  }
+  addSharedItems(g, o, path);
   if (o.ip_cidr?.length) g.destinationAddress.push(new CidrItem(o.ip_cidr, false, `${path}.ip_cidr`));
   if (o.ip_is_private) g.destinationAddress.push(new IpIsPrivateItem(false));
   if (o.source_ip_cidr?.length) {
     g.sourceAddress.push(new CidrItem(o.source_ip_cidr, true, `${path}.source_ip_cidr`));
   }
   if (o.source_ip_is_private) g.sourceAddress.push(new IpIsPrivateItem(true));
-  if (o.source_port?.length || o.source_port_range?.length) {
-    g.sourcePort.push(
-      new PortItem(true, o.source_port ?? [], o.source_port_range ?? [], `${path}.source_port_range`),
-    );
-  }
-  if (o.port?.length || o.port_range?.length) {
-    g.destinationPort.push(new PortItem(false, o.port ?? [], o.port_range ?? [], `${path}.port_range`));
+  if (o.clash_mode) g.other.push(new ClashModeItem(o.clash_mode, ctx.clashMode ?? (() => undefined)));
+  addPlatformItems(g, o, path, ctx.logger);
+  if (o.rule_set?.length) {
+    const matchSource = o.rule_set_ip_cidr_match_source ?? o.rule_set_ipcidr_match_source ?? false;
+    if (o.rule_set_ipcidr_match_source !== undefined) {
+      ctx.logger?.warn(
+        `${path}.rule_set_ipcidr_match_source: deprecated, use "rule_set_ip_cidr_match_source"`,
+      );
+    }
+    g.ruleSet = new RuleSetItem(o.rule_set, resolveRuleSets(o.rule_set, path, ctx.ruleSet), { matchSource });
   }
   return new DefaultMatcher(g, o.invert ?? false);
 }
 
-/** Compiles a rule's matching part (default or logical, recursively). */
-export function compileMatcher(o: InnerRule, path: string): Matcher {
+/**
+ * Compiles a rule's matching part (default or logical, recursively).
+ * @throws {ConfigError} If an item is invalid or a rule-set tag is unknown
+ */
+export function compileMatcher(o: InnerRule, path: string, ctx: RouteRuleContext): Matcher {
   if (o.type === "logical") {
     return new LogicalMatcher(
       o.mode,
-      o.rules.map((r, i) => compileMatcher(r, `${path}.rules[${i}]`)),
+      o.rules.map((r, i) => compileMatcher(r, `${path}.rules[${i}]`, ctx)),
       o.invert ?? false,
     );
   }
-  return compileDefault(o, path);
+  return compileDefault(o, path, ctx);
 }
 
 function routeOptions(o: RouteRuleOptions): RouteOptionsAction {
@@ -151,13 +167,11 @@ export function compileAction(
   }
 }
 
-/** Compiles one top-level route rule. */
-export function compileRule(
-  o: RouteRuleOptions,
-  path: string,
-  hasOutbound: (tag: string) => boolean,
-  hasDnsServer?: (tag: string) => boolean,
-): Rule {
-  const matcher = compileMatcher(o as InnerRule, path);
-  return { matcher, action: compileAction(o, path, hasOutbound, hasDnsServer), path };
+/**
+ * Compiles one top-level route rule.
+ * @throws {ConfigError} If an item or the action is invalid, or a tag is unknown
+ */
+export function compileRule(o: RouteRuleOptions, path: string, ctx: RouteRuleContext): Rule {
+  const matcher = compileMatcher(o as InnerRule, path, ctx);
+  return { matcher, action: compileAction(o, path, ctx.hasOutbound, ctx.hasDnsServer), path };
 }

@@ -1,36 +1,25 @@
 /**
- * `domain` and `domain_suffix`: exact names and suffixes, matched with one set lookup per
- * label boundary (O(labels), independent of the number of entries). A suffix `example.com`
- * matches `example.com` and its subdomains; `.example.com` matches only subdomains.
+ * `domain` and `domain_suffix`: exact names and suffixes, looked up in a
+ * {@linkcode DomainIndex} (O(labels), independent of the number of entries). A suffix
+ * `example.com` matches `example.com` and its subdomains; `.example.com` matches only subdomains.
  *
  * @module
  */
+import { DomainIndex } from "../rule_set/domain_index.ts";
 import type { MatchContext, RuleItem } from "./item.ts";
 import { formatList } from "./item.ts";
 
 /** Exact-and-suffix domain matcher. */
 export class DomainItem implements RuleItem {
-  #exact: Set<string>;
-  /** Entries that match the name itself or any subdomain. */
-  #suffix: Set<string>;
-  /** Entries (without their leading dot) that match subdomains only. */
-  #subOnly: Set<string>;
+  readonly #index = new DomainIndex();
 
   constructor(readonly domains: string[], readonly suffixes: string[]) {
-    this.#exact = new Set(domains.map((d) => d.toLowerCase()));
-    this.#suffix = new Set(suffixes.filter((s) => !s.startsWith(".")).map((s) => s.toLowerCase()));
-    this.#subOnly = new Set(suffixes.filter((s) => s.startsWith(".")).map((s) => s.slice(1).toLowerCase()));
+    this.#index.add(0, domains, suffixes);
   }
 
   match(ctx: MatchContext): boolean {
     const d = ctx.domain;
-    if (d === undefined) return false;
-    if (this.#exact.has(d) || this.#suffix.has(d)) return true;
-    for (let i = d.indexOf("."); i >= 0; i = d.indexOf(".", i + 1)) {
-      const rest = d.slice(i + 1);
-      if (this.#suffix.has(rest) || this.#subOnly.has(rest)) return true;
-    }
-    return false;
+    return d !== undefined && this.#index.firstMatch(d) !== undefined;
   }
 
   toString(): string {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Metadata } from "../../adapter/types.ts";
-import { isIP } from "../../common/socks_addr.ts";
+import { isIP } from "../../common/ip.ts";
 
 /** A connection as rules see it: metadata plus values derived once per match. */
 export interface MatchContext {
@@ -21,10 +21,11 @@ export interface MatchContext {
 export function matchContext(metadata: Metadata): MatchContext {
   const host = metadata.destination.host;
   const hostIsIp = isIP(host);
-  const domain = metadata.domain ?? (hostIsIp ? undefined : host);
+  let domain = (metadata.domain ?? (hostIsIp ? undefined : host))?.toLowerCase();
+  if (domain?.endsWith(".")) domain = domain.slice(0, -1);
   return {
     metadata,
-    domain: domain?.toLowerCase().replace(/\.$/, ""),
+    domain,
     destinationIps: hostIsIp ? [host] : metadata.destinationAddresses ?? [],
   };
 }
@@ -38,4 +39,30 @@ export interface RuleItem {
 /** Formats a list the way sing-box prints item values: one value bare, several in brackets. */
 export function formatList(values: readonly (string | number)[]): string {
   return values.length === 1 ? String(values[0]) : `[${values.join(" ")}]`;
+}
+
+/**
+ * An item that matches when one property of the connection is one of the configured values
+ * (`process_name`, `user`, …); a missing property never matches.
+ */
+export class ValueSetItem<T extends string | number> implements RuleItem {
+  readonly #set: Set<T>;
+  /**
+   * @param key the config key, for `toString`
+   * @param read the property of the connection, undefined when unknown
+   */
+  constructor(
+    readonly key: string,
+    readonly values: readonly T[],
+    readonly read: (ctx: MatchContext) => T | undefined,
+  ) {
+    this.#set = new Set(values);
+  }
+  match(ctx: MatchContext): boolean {
+    const v = this.read(ctx);
+    return v !== undefined && this.#set.has(v);
+  }
+  toString(): string {
+    return `${this.key}=${formatList(this.values)}`;
+  }
 }

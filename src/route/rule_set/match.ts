@@ -2,25 +2,21 @@
  * Matching with rule-sets: compiles headless rules into matchers that reuse the route rule
  * items (`src/route/rule/`), with a binary-searched IP range set for `ip_cidr` /
  * `source_ip_cidr` (rule-sets often carry thousands of prefixes) and an AdGuard domain item.
- * Items only a graphical client can evaluate (process, package, Wi-Fi, network type) never
- * match.
+ * Process items match the process the router looked up; items only a graphical client can
+ * evaluate (package, Wi-Fi, network type) never match.
  *
  * @module
  */
+import type { Logger } from "../../common/log.ts";
 import type { MatchContext, RuleItem } from "../rule/item.ts";
 import { formatList } from "../rule/item.ts";
-import { DefaultMatcher, LogicalMatcher, type Matcher, type RuleGroups } from "../rule/default_rule.ts";
+import { DefaultMatcher, LogicalMatcher, type Matcher } from "../rule/default_rule.ts";
 import { DomainItem } from "../rule/domain.ts";
-import { DomainKeywordItem } from "../rule/domain_keyword.ts";
-import { DomainRegexItem } from "../rule/domain_regex.ts";
-import { NetworkItem } from "../rule/network.ts";
-import { PortItem } from "../rule/port.ts";
-import {
-  NeverItem,
-  QueryTypeItem,
-  type RuleSetMatcher,
-  type RuleSetMatchMode,
-} from "../../dns/rule/items.ts";
+import { FirstMatch } from "../rule/first_match.ts";
+import type { StateSet } from "../rule/match_state.ts";
+import type { RuleSetMatcher, RuleSetMatchMode } from "../rule/rule_set.ts";
+import { addPlatformItems, addSharedItems, emptyGroups, usesProcess } from "../rule/shared.ts";
+import { QueryTypeItem } from "../../dns/rule/items.ts";
 import { buildIpSet, type IpRange, ipSetContains } from "./ip_set.ts";
 import type { HeadlessRule, PlainRuleSet } from "./source.ts";
 
@@ -79,43 +75,26 @@ export class AdGuardDomainItem implements RuleItem {
   }
 }
 
-const PLATFORM_KEYS = [
-  "process_name",
-  "process_path",
-  "process_path_regex",
-  "package_name",
-  "network_type",
-  "network_is_expensive",
-  "network_is_constrained",
-  "wifi_ssid",
-  "wifi_bssid",
-] as const;
-
-/** Compiles one headless rule; `mode` says how its `ip_cidr` items are evaluated. */
-export function compileHeadlessRule(rule: HeadlessRule, path: string, mode: RuleSetMatchMode = {}): Matcher {
+/**
+ * Compiles one headless rule; `mode` says how its `ip_cidr` items are evaluated.
+ * @param logger receives a warning per platform-only key
+ */
+export function compileHeadlessRule(
+  rule: HeadlessRule,
+  path: string,
+  mode: RuleSetMatchMode = {},
+  logger?: Logger,
+): Matcher {
   if (rule.type === "logical") {
     return new LogicalMatcher(
       rule.mode,
-      rule.rules.map((r, i) => compileHeadlessRule(r, `${path}.rules[${i}]`, mode)),
+      rule.rules.map((r, i) => compileHeadlessRule(r, `${path}.rules[${i}]`, mode, logger)),
       rule.invert ?? false,
     );
   }
-  const g: RuleGroups = {
-    sourceAddress: [],
-    sourcePort: [],
-    destinationAddress: [],
-    destinationPort: [],
-    other: [],
-  };
+  const g = emptyGroups();
   if (rule.query_type?.length) g.other.push(new QueryTypeItem(rule.query_type));
-  if (rule.network?.length) g.other.push(new NetworkItem(rule.network));
-  if (rule.domain?.length || rule.domain_suffix?.length) {
-    g.destinationAddress.push(new DomainItem(rule.domain ?? [], rule.domain_suffix ?? []));
-  }
-  if (rule.domain_keyword?.length) g.destinationAddress.push(new DomainKeywordItem(rule.domain_keyword));
-  if (rule.domain_regex?.length) {
-    g.destinationAddress.push(new DomainRegexItem(rule.domain_regex, `${path}.domain_regex`));
-  }
+  addSharedItems(g, rule, path);
   if (rule.adguard_domain?.length) g.destinationAddress.push(new AdGuardDomainItem(rule.adguard_domain));
   if (rule.ip_cidr?.length) {
     if (mode.matchSource) g.sourceAddress.push(new IpSetItem(rule.ip_cidr, true));
@@ -124,65 +103,107 @@ export function compileHeadlessRule(rule: HeadlessRule, path: string, mode: Rule
     }
   }
   if (rule.source_ip_cidr?.length) g.sourceAddress.push(new IpSetItem(rule.source_ip_cidr, true));
-  if (rule.source_port?.length || rule.source_port_range?.length) {
-    g.sourcePort.push(
-      new PortItem(true, rule.source_port ?? [], rule.source_port_range ?? [], `${path}.source_port_range`),
-    );
-  }
-  if (rule.port?.length || rule.port_range?.length) {
-    g.destinationPort.push(new PortItem(false, rule.port ?? [], rule.port_range ?? [], `${path}.port_range`));
-  }
-  for (const key of PLATFORM_KEYS) {
-    const v = rule[key];
-    if (v === undefined || v === false || (Array.isArray(v) && !v.length)) continue;
-    g.other.push(new NeverItem(key));
-  }
+  addPlatformItems(g, rule, path, logger);
   return new DefaultMatcher(g, rule.invert ?? false);
 }
 
-function hasIpCidr(rule: HeadlessRule): boolean {
-  return rule.type === "logical" ? rule.rules.some(hasIpCidr) : !!rule.ip_cidr?.length;
+function some(rule: HeadlessRule, test: (r: Exclude<HeadlessRule, { type: "logical" }>) => boolean): boolean {
+  return rule.type === "logical" ? rule.rules.some((r) => some(r, test)) : test(rule);
 }
+
+/** The rules of one match mode: in order (first match) and grouped for the union. */
+class Compiled {
+  /** In order, for {@linkcode CompiledRuleSet.matchIndex}. */
+  readonly rules: Matcher[];
+  /** Plain domain rules merged into one, then the rest: same union of states, fewer tests. */
+  readonly union: Matcher[];
+  #first?: FirstMatch;
+
+  constructor(rules: Matcher[]) {
+    this.rules = rules;
+    const domains: string[] = [];
+    const suffixes: string[] = [];
+    this.union = [];
+    for (const m of rules) {
+      const d = m instanceof DefaultMatcher ? m.domainOnly : undefined;
+      if (d) {
+        domains.push(...d.domains);
+        suffixes.push(...d.suffixes);
+      } else this.union.push(m);
+    }
+    if (domains.length || suffixes.length) {
+      const g = emptyGroups();
+      g.destinationAddress.push(new DomainItem(domains, suffixes));
+      this.union.unshift(new DefaultMatcher(g));
+    }
+  }
+
+  get first(): FirstMatch {
+    return this.#first ??= new FirstMatch(this.rules);
+  }
+}
+
+/** State 15 (all four groups) makes any further state redundant. */
+const ALL_GROUPS = 1 << 15;
 
 /** A compiled rule-set: matches when any of its rules matches. */
 export class CompiledRuleSet implements RuleSetMatcher {
   readonly hasDestinationIpCidr: boolean;
-  readonly #rules: Matcher[];
-  readonly #variants = new Map<string, Matcher[]>();
+  /** True when a rule uses `process_name`, `user` and the like (the router must look processes up). */
+  readonly containsProcessRule: boolean;
+  readonly #base: Compiled;
+  readonly #variants = new Map<string, Compiled>();
   readonly #set: PlainRuleSet;
   readonly #path: string;
 
-  constructor(set: PlainRuleSet, path = "rule_set") {
+  /**
+   * @param path JSON path prefix for errors and warnings (`rule_set[geo]`)
+   * @param logger receives a warning per platform-only key
+   * @throws {ConfigError} If a rule holds an invalid regex or port range
+   */
+  constructor(set: PlainRuleSet, path = "rule_set", logger?: Logger) {
     this.#set = set;
     this.#path = path;
-    this.#rules = set.rules.map((r, i) => compileHeadlessRule(r, `${path}.rules[${i}]`));
-    this.hasDestinationIpCidr = set.rules.some(hasIpCidr);
+    this.#base = new Compiled(
+      set.rules.map((r, i) => compileHeadlessRule(r, `${path}.rules[${i}]`, {}, logger)),
+    );
+    this.hasDestinationIpCidr = set.rules.some((r) => some(r, (d) => !!d.ip_cidr?.length));
+    this.containsProcessRule = set.rules.some((r) => some(r, usesProcess));
   }
 
-  #compiled(mode: RuleSetMatchMode): Matcher[] {
-    if (!mode.matchSource && !mode.ignoreDestinationIpCidr && !mode.acceptEmpty) return this.#rules;
+  #compiled(mode: RuleSetMatchMode): Compiled {
+    if (!mode.matchSource && !mode.ignoreDestinationIpCidr && !mode.acceptEmpty) return this.#base;
     const key = `${+!!mode.matchSource}${+!!mode.ignoreDestinationIpCidr}${+!!mode.acceptEmpty}`;
-    let rules = this.#variants.get(key);
-    if (!rules) {
-      rules = this.#set.rules.map((r, i) => compileHeadlessRule(r, `${this.#path}.rules[${i}]`, mode));
-      this.#variants.set(key, rules);
+    let c = this.#variants.get(key);
+    if (!c) {
+      c = new Compiled(
+        this.#set.rules.map((r, i) => compileHeadlessRule(r, `${this.#path}.rules[${i}]`, mode)),
+      );
+      this.#variants.set(key, c);
     }
-    return rules;
+    return c;
   }
 
-  /** Index of the first matching rule, or -1. */
+  /** Index of the first rule that matches on its own, or -1. */
   matchIndex(ctx: MatchContext, mode: RuleSetMatchMode = {}): number {
-    const rules = this.#compiled(mode);
-    for (let i = 0; i < rules.length; i++) if (rules[i].match(ctx)) return i;
-    return -1;
+    return this.#compiled(mode).first.find(ctx);
   }
 
   match(ctx: MatchContext, mode: RuleSetMatchMode = {}): boolean {
-    return this.matchIndex(ctx, mode) >= 0;
+    return this.states(ctx, 0, mode) !== 0;
+  }
+
+  states(ctx: MatchContext, base: number, mode: RuleSetMatchMode = {}): StateSet {
+    let out = 0;
+    for (const m of this.#compiled(mode).union) {
+      out |= m.states(ctx, base);
+      if (out & ALL_GROUPS) break;
+    }
+    return out;
   }
 
   /** The compiled rules, for printing. */
   get rules(): readonly Matcher[] {
-    return this.#rules;
+    return this.#base.rules;
   }
 }

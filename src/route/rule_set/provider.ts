@@ -12,8 +12,9 @@ import { ConfigError } from "../../common/errors.ts";
 import type { Logger } from "../../common/log.ts";
 import { duration } from "../../config/common.ts";
 import { toConfigError } from "../../config/issues.ts";
-import type { RuleSetMatcher, RuleSetMatchMode } from "../../dns/rule/items.ts";
 import type { MatchContext } from "../rule/item.ts";
+import type { StateSet } from "../rule/match_state.ts";
+import type { RuleSetMatcher, RuleSetMatchMode } from "../rule/rule_set.ts";
 import { CompiledRuleSet } from "./match.ts";
 import {
   headlessRuleSchema,
@@ -60,15 +61,16 @@ export interface RuleSetContext {
   logger?: Logger;
 }
 
-function formatOf(format: string | undefined, name: string): "source" | "binary" {
+/** The format from `format` or the `.srs`/`.json` extension of `name`; undefined if unknown. */
+function formatOf(format: string | undefined, name: string): "source" | "binary" | undefined {
   if (format) return format as "source" | "binary";
   const base = name.split(/[?#]/)[0];
   if (base.endsWith(".srs")) return "binary";
   if (base.endsWith(".json")) return "source";
-  throw new ConfigError("format", `cannot infer the rule-set format of "${name}": set format`);
+  return undefined;
 }
 
-function decode(bytes: Uint8Array, format: "source" | "binary"): PlainRuleSet {
+function decode(bytes: Uint8Array, format: "source" | "binary" | undefined): PlainRuleSet {
   return format === "binary" ? readSrs(bytes) : parseRuleSetSource(new TextDecoder().decode(bytes));
 }
 
@@ -98,10 +100,20 @@ export class RuleSet implements RuleSetMatcher {
   /** Resolves after each successful (re)load; for tests and logs. */
   loads = 0;
 
-  constructor(options: RuleSetOptions, ctx: RuleSetContext = {}) {
+  readonly #path: string;
+
+  /**
+   * Creates the set; inline rules are compiled at once, files are read by {@linkcode start}.
+   * @param path JSON path of the entry (`route.rule_set[0]`), for errors in inline rules; rules
+   *   read from a file are named `rule_set[<tag>].rules[i]`
+   * @throws {ConfigError} If an inline rule holds an invalid regex or port range
+   */
+  constructor(options: RuleSetOptions, ctx: RuleSetContext = {}, path?: string) {
     this.tag = options.tag;
     this.options = options;
     this.#ctx = ctx;
+    const inline = options.type === undefined || options.type === "inline";
+    this.#path = inline && path ? path : `rule_set[${options.tag}]`;
     if (options.type === undefined || options.type === "inline") {
       this.#set({ version: RULE_SET_VERSION_CURRENT, rules: options.rules ?? [] });
     }
@@ -111,12 +123,21 @@ export class RuleSet implements RuleSetMatcher {
     return this.#compiled.hasDestinationIpCidr;
   }
 
+  /** True when the current content has process items (`process_name`, …). */
+  get containsProcessRule(): boolean {
+    return this.#compiled.containsProcessRule;
+  }
+
   match(ctx: MatchContext, mode: RuleSetMatchMode = {}): boolean {
     return this.#compiled.match(ctx, mode);
   }
 
+  states(ctx: MatchContext, base: number, mode: RuleSetMatchMode = {}): StateSet {
+    return this.#compiled.states(ctx, base, mode);
+  }
+
   #set(set: PlainRuleSet): void {
-    this.#compiled = new CompiledRuleSet(set, `rule_set[${this.tag}]`);
+    this.#compiled = new CompiledRuleSet(set, this.#path, this.#ctx.logger);
     this.loads++;
   }
 
@@ -215,6 +236,7 @@ export class RuleSet implements RuleSetMatcher {
 
   /** Stops watching and updating. */
   close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     this.#closed = true;
     this.#abort.abort();
     clearInterval(this.#timer);
@@ -224,25 +246,50 @@ export class RuleSet implements RuleSetMatcher {
 }
 
 /**
- * Validates `route.rule_set[]`, creates every rule-set and starts them concurrently. Close
- * them with {@linkcode closeRuleSets}.
+ * Validates `route.rule_set[]` and creates every rule-set (inline ones are compiled, nothing is
+ * read yet). Start them with {@linkcode startRuleSets}.
  *
- * @throws {ConfigError} If an entry is invalid or a tag repeats (the message names the path)
- * @throws {Error} If a rule-set cannot be loaded
+ * @param ctx download, cache and logging for the sets
+ * @param checkDetour tells whether a `download_detour` outbound exists
+ * @throws {ConfigError} If an entry is invalid, a tag repeats, the format cannot be inferred or a
+ *   `download_detour` names no outbound (the message names the JSON path)
  */
-export async function startRuleSets(
+export function createRuleSets(
   list: readonly unknown[],
   ctx: RuleSetContext = {},
-): Promise<Map<string, RuleSet>> {
+  checkDetour: (tag: string) => boolean = () => true,
+): Map<string, RuleSet> {
   const sets = new Map<string, RuleSet>();
   list.forEach((raw, i) => {
+    const path = `route.rule_set[${i}]`;
     const parsed = ruleSetOptionsSchema.safeParse(raw);
-    if (!parsed.success) throw toConfigError(parsed.error, `route.rule_set[${i}]`);
-    if (sets.has(parsed.data.tag)) {
-      throw new ConfigError(`route.rule_set[${i}].tag`, `duplicate rule-set tag "${parsed.data.tag}"`);
+    if (!parsed.success) throw toConfigError(parsed.error, path);
+    const o = parsed.data;
+    if (sets.has(o.tag)) throw new ConfigError(`${path}.tag`, `duplicate rule-set tag "${o.tag}"`);
+    if (o.type === "local" || o.type === "remote") {
+      const name = o.type === "local" ? o.path : o.url;
+      if (!formatOf(o.format, name)) {
+        throw new ConfigError(
+          `${path}.format`,
+          `cannot infer the format of "${name}" (no .json/.srs): set format`,
+        );
+      }
     }
-    sets.set(parsed.data.tag, new RuleSet(parsed.data, ctx));
+    if (o.type === "remote" && o.download_detour !== undefined && !checkDetour(o.download_detour)) {
+      throw new ConfigError(`${path}.download_detour`, `outbound "${o.download_detour}" not found`);
+    }
+    sets.set(o.tag, new RuleSet(o, ctx, path));
   });
+  return sets;
+}
+
+/**
+ * Loads every rule-set concurrently (local files, cached or downloaded remote sets); on failure
+ * the ones already started are closed again.
+ *
+ * @throws {Error} `Cannot load rule-set "<tag>": <reason>` for the first set that fails
+ */
+export async function startRuleSets(sets: ReadonlyMap<string, RuleSet>): Promise<void> {
   try {
     await Promise.all([...sets.values()].map((s) =>
       s.start().catch((e) => {
@@ -253,10 +300,9 @@ export async function startRuleSets(
     await closeRuleSets(sets);
     throw e;
   }
-  return sets;
 }
 
-/** Closes rule-sets started by {@linkcode startRuleSets}. */
-export async function closeRuleSets(sets: Map<string, RuleSet>): Promise<void> {
+/** Closes rule-sets (stops file watchers and update timers). */
+export async function closeRuleSets(sets: ReadonlyMap<string, RuleSet>): Promise<void> {
   await Promise.all([...sets.values()].map((s) => s.close()));
 }

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "../../_util/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../../_util/assert.ts";
 import { RuleSet, ruleSetOptionsSchema } from "../../../src/route/rule_set/provider.ts";
 import { writeSrs } from "../../../src/route/rule_set/srs.ts";
 
@@ -82,25 +82,41 @@ Deno.test("remote rule-set downloads, caches on disk, and starts from the cache 
   }
 });
 
-Deno.test("startRuleSets validates entries, rejects duplicate tags and starts every set", async () => {
-  const { startRuleSets, closeRuleSets } = await import("../../../src/route/rule_set/provider.ts");
+Deno.test("createRuleSets validates entries and tags; startRuleSets loads every set", async () => {
+  const { createRuleSets, startRuleSets, closeRuleSets } = await import(
+    "../../../src/route/rule_set/provider.ts"
+  );
   const { ConfigError } = await import("../../../src/common/errors.ts");
-  const sets = await startRuleSets([
+  const sets = createRuleSets([
     { tag: "a", type: "inline", rules: [{ domain: "a.test" }] },
     { tag: "b", rules: [{ domain_suffix: "b.test" }] },
   ]);
+  await startRuleSets(sets);
   assert(sets.get("a")!.match(ctx("a.test")));
   assert(sets.get("b")!.match(ctx("x.b.test")));
   await closeRuleSets(sets);
-  await assertRejects(
-    () => startRuleSets([{ tag: "a" }, { tag: "a" }]),
+  assertThrows(() => createRuleSets([{ tag: "a" }, { tag: "a" }]), ConfigError, "route.rule_set[1].tag");
+  assertThrows(() => createRuleSets([{ tag: "x", type: "local" }]), ConfigError, "route.rule_set[0]");
+  assertThrows(
+    () => createRuleSets([{ tag: "x", type: "local", path: "/etc/set.txt" }]),
     ConfigError,
-    "route.rule_set[1].tag",
+    "route.rule_set[0].format: cannot infer",
   );
-  await assertRejects(() => startRuleSets([{ tag: "x", type: "local" }]), ConfigError, "route.rule_set[0]");
-  await assertRejects(
-    () => startRuleSets([{ tag: "x", type: "local", path: "/nonexistent/x.json" }]),
-    Error,
-    'rule-set "x"',
+  assertThrows(
+    () =>
+      createRuleSets(
+        [{ tag: "r", type: "remote", url: "http://x.test/r.srs", download_detour: "nope" }],
+        {},
+        () => false,
+      ),
+    ConfigError,
+    'route.rule_set[0].download_detour: outbound "nope" not found',
   );
+  assertThrows(
+    () => createRuleSets([{ tag: "i", rules: [{ domain_regex: "(" }] }]),
+    ConfigError,
+    "route.rule_set[0].rules[0].domain_regex[0]",
+  );
+  const missing = createRuleSets([{ tag: "x", type: "local", path: "/nonexistent/x.json" }]);
+  await assertRejects(() => startRuleSets(missing), Error, 'Cannot load rule-set "x"');
 });
