@@ -58,10 +58,13 @@ function cpuReport(label: string, before: Map<string, number>, seconds: number):
   for (const [k, v] of threadTicks()) {
     const d = v - (before.get(k) ?? 0);
     total += d;
-    if (d > 2) rows.push(`${k}=${(d / hz / seconds * 100).toFixed(0)}%`);
+    if (d > 2) {
+      rows.push(`${k}=${(d / hz / seconds * 100).toFixed(0)}% (${(d / hz * 1000 / MIB).toFixed(2)} ms/MiB)`);
+    }
   }
   console.log(
-    `${label} cpu: total ${(total / hz / seconds * 100).toFixed(0)}% of one core; ${rows.join(" ")}`,
+    `${label} cpu: total ${(total / hz / seconds * 100).toFixed(0)}% of one core, ` +
+      `${(total / hz * 1000 / MIB).toFixed(2)} ms per MiB; ${rows.join(" ")}`,
   );
 }
 

@@ -22,6 +22,11 @@ import { ClientTunnel, HandshakeFailedError } from "./client_tunnel.ts";
 import { ServerTunnel } from "./server_tunnel.ts";
 import { openShimSocket } from "./udp.ts";
 import { udpBatchStats } from "../../../ffi/udp_batch.ts";
+import { getPoller } from "../../../ffi/poller.ts";
+
+// This thread does nothing but the shims' I/O: wait for the next datagram in a synchronous
+// poll (up to 1 ms) rather than a blocking-pool round trip per wake-up.
+getPoller().syncWaitMs = 1;
 
 interface Hosted {
   closed?: boolean;
@@ -152,7 +157,15 @@ function listen(m: {
       break;
     }
     case "shutdown":
-      if (debugEnabled()) console.log("shim thread udp:", JSON.stringify(udpBatchStats));
+      if (debugEnabled()) {
+        console.log(
+          "shim thread udp:",
+          JSON.stringify(udpBatchStats),
+          (globalThis as any).__pa,
+          (globalThis as any).__ps,
+          (globalThis as any).__pz,
+        );
+      }
       for (const h of [...hosted.values()]) {
         h.closed = true;
         h.close();
