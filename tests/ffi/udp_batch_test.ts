@@ -5,13 +5,9 @@
  */
 import { assert, assertEquals, assertThrows } from "../paniq/_assert.ts";
 import fc from "fast-check";
-import {
-  decodeSockaddr,
-  encodeSockaddr,
-  growOwnSocketBuffer,
-  sameSockaddr,
-  UdpBatchSocket,
-} from "../../ffi/udp_batch.ts";
+import { UdpBatchSocket } from "../../ffi/udp_batch.ts";
+import { growOwnSocketBuffer } from "../../ffi/mmsg.ts";
+import { decodeSockaddr, encodeSockaddr, sameSockaddr } from "../../ffi/sockaddr.ts";
 import { getPoller } from "../../ffi/poller.ts";
 
 const linux = Deno.build.os === "linux";

@@ -17,7 +17,7 @@ import type { EnvelopeCounters } from "../../protocol/paniq/metrics.ts";
 import type { ResolvedClient } from "../../protocol/paniq/profile.ts";
 import { parseAddr } from "../../common/socks_addr.ts";
 import { systemResolve } from "../../common/dialer.ts";
-import { decodeSockaddr, encodeSockaddr, sameSockaddr } from "../../../ffi/udp_batch.ts";
+import { decodeSockaddr, encodeSockaddr, sameSockaddr } from "../../../ffi/sockaddr.ts";
 import { growQuicBuffer, openShimSocket, type ShimSocket } from "./udp.ts";
 
 /** The preamble got no Response in any attempt. */

@@ -10,7 +10,7 @@ import type { EnvelopeCounters } from "../../protocol/paniq/metrics.ts";
 import type { ResolvedServer } from "../../protocol/paniq/profile.ts";
 import { ServerEnvelope } from "../../protocol/paniq/server_envelope.ts";
 import type { TransportCodec } from "../../protocol/paniq/transport_codec.ts";
-import { decodeSockaddr, encodeSockaddr } from "../../../ffi/udp_batch.ts";
+import { decodeSockaddr, encodeSockaddr } from "../../../ffi/sockaddr.ts";
 import { growQuicBuffer, openShimSocket, type ShimSocket } from "./udp.ts";
 
 interface Peer {

@@ -159,11 +159,7 @@ function listen(m: {
     case "shutdown":
       if (debugEnabled()) {
         console.log(
-          "shim thread udp:",
-          JSON.stringify(udpBatchStats),
-          (globalThis as any).__pa,
-          (globalThis as any).__ps,
-          (globalThis as any).__pz,
+          `shim thread udp: ${JSON.stringify(udpBatchStats)} poller: ${JSON.stringify(getPoller().stats)}`,
         );
       }
       for (const h of [...hosted.values()]) {

@@ -6,13 +6,9 @@
  *
  * @module
  */
-import {
-  decodeSockaddr,
-  encodeSockaddr,
-  growOwnSocketBuffer,
-  type UdpBatchOptions,
-  UdpBatchSocket,
-} from "../../../ffi/udp_batch.ts";
+import { type UdpBatchOptions, UdpBatchSocket } from "../../../ffi/udp_batch.ts";
+import { growOwnSocketBuffer } from "../../../ffi/mmsg.ts";
+import { decodeSockaddr, encodeSockaddr } from "../../../ffi/sockaddr.ts";
 
 /** What the shims need from a UDP socket. */
 export interface ShimSocket {
