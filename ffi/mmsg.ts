@@ -8,7 +8,8 @@
  */
 import { C, intOpt, libc } from "./libc.ts";
 
-const SYMBOLS = {
+/** The FFI signatures of `recvmmsg` and `sendmmsg`. */
+export const SYMBOLS = {
   recvmmsg: { parameters: ["i32", "buffer", "u32", "i32", "pointer"], result: "i32" },
   sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
 } as const;
@@ -49,6 +50,7 @@ export const IOVEC = 16;
 /** Room for the largest sockaddr the sockets use (`sockaddr_in6`). */
 export const SOCKADDR_MAX = 28;
 
+/** `IPPROTO_UDP` as a setsockopt/cmsg level. */
 export const SOL_UDP = 17;
 /** cmsg / setsockopt: segment size of a GSO send. */
 export const UDP_SEGMENT = 103;
@@ -63,12 +65,19 @@ export const GSO_MAX_BYTES = 65000;
 /** A receive slot for one GRO-coalesced buffer. */
 export const GRO_SLOT = 65536;
 
+/** SOL_SOCKET option: send buffer size (bytes, capped at wmem_max). */
 export const SO_SNDBUF = 7;
+/** SOL_SOCKET option: send buffer size past wmem_max (needs CAP_NET_ADMIN). */
 export const SO_SNDBUFFORCE = 32;
+/** SOL_SOCKET option: receive buffer size past rmem_max (needs CAP_NET_ADMIN). */
 export const SO_RCVBUFFORCE = 33;
+/** errno: interrupted system call. */
 export const EINTR = 4;
+/** errno: I/O error (a GSO send the device cannot take). */
 export const EIO = 5;
+/** errno: would block (send buffer full). */
 export const EAGAIN = 11;
+/** errno: invalid argument (e.g. UDP_SEGMENT unsupported). */
 export const EINVAL = 22;
 
 /** setsockopt with an int value; false if the kernel refused. */

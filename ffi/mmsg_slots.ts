@@ -33,12 +33,15 @@ function setPtr(v: DataView, off: number, p: number): void {
 
 /** `count` mmsghdr slots, each with one iovec over a `slotSize` payload buffer and an address buffer. */
 export class MsgSlots {
+  /** Number of slots. */
   readonly count: number;
+  /** Payload bytes per slot. */
   readonly slotSize: number;
   /** Control bytes per slot (0: none). */
   readonly ctrlSize: number;
   /** The mmsghdr array handed to the kernel. */
   readonly hdrs: Uint8Array;
+  /** A view of {@linkcode hdrs}. */
   readonly hv: DataView;
   /** Slot payload buffers (`slotSize` bytes each). */
   readonly data: Uint8Array[] = [];
@@ -53,6 +56,7 @@ export class MsgSlots {
   /** Keeps the buffers the kernel points into alive. */
   readonly #keep: Uint8Array[];
 
+  /** Allocates `count` slots of `slotSize` payload bytes and `ctrlSize` control bytes each. */
   constructor(count: number, slotSize: number, ctrlSize = 0) {
     this.count = count;
     this.slotSize = slotSize;
@@ -142,6 +146,7 @@ export class MsgSlots {
  * consecutive slots sent as one UDP_SEGMENT message (or a single datagram).
  */
 export class GsoVector {
+  /** The mmsghdr array handed to `sendmmsg` after {@linkcode plan}. */
   readonly hdrs: Uint8Array;
   /** Datagrams in each entry of the last {@linkcode plan}. */
   readonly segments: Uint32Array;
@@ -150,6 +155,7 @@ export class GsoVector {
   readonly #ctrlBase: number;
   readonly #ctrl: Uint8Array;
 
+  /** Room for `count` entries (the send vector's slot count). */
   constructor(count: number) {
     this.hdrs = new Uint8Array(count * MMSGHDR);
     this.segments = new Uint32Array(count);

@@ -27,9 +27,11 @@ export type ReadyCallback = (revents: number) => void;
 
 /** A registered fd. `close()` removes it (the caller closes the fd afterwards). */
 export interface Registration {
+  /** The registered fd. */
   readonly fd: number;
   /** Changes the poll interest bits. */
   setEvents(events: number): void;
+  /** Removes the fd from the poll set (idempotent). */
   close(): void;
 }
 

@@ -90,7 +90,9 @@ export type OnDatagram = (data: Uint8Array, from: Uint8Array) => void;
 
 /** A nonblocking UDP socket with batched receive and send. */
 export class UdpBatchSocket {
+  /** The socket's file descriptor (nonblocking). */
   readonly fd: number;
+  /** Address family of the bound address. */
   readonly family: 4 | 6;
   /** The bound local port. */
   readonly port: number;

@@ -3,7 +3,8 @@
  * FFI (up to 64 per system call), answering cache hits and rule answers synchronously from the
  * router ({@linkcode DnsRouter.exchangeSync}) and everything else through the full async path.
  * Deno's own UDP API costs one op per datagram, which caps a DNS server well below dnsmasq;
- * this path is for a DNS inbound under load. Readiness comes from the shared FFI poller.
+ * this path is for a DNS inbound under load. The socket is the shared `ffi/udp_batch.ts`
+ * {@linkcode UdpBatchSocket} (readiness from the shared FFI poller).
  *
  * @module
  */
