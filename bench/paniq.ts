@@ -36,32 +36,41 @@ async function sink(s: Stream): Promise<number> {
   }
 }
 
-/** Per-thread CPU ticks (utime+stime) of this process, by thread name. */
-function threadTicks(): Map<string, number> {
-  const out = new Map<string, number>();
+/** Per-thread CPU ticks `[utime, stime]` of this process, by thread name. */
+function threadTicks(): Map<string, [number, number]> {
+  const out = new Map<string, [number, number]>();
   for (const t of Deno.readDirSync("/proc/self/task")) {
     try {
       const st = Deno.readTextFileSync(`/proc/self/task/${t.name}/stat`);
       const name = st.slice(st.indexOf("(") + 1, st.lastIndexOf(")"));
       const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
-      out.set(`${name}#${t.name}`, Number(f[11]) + Number(f[12]));
+      out.set(`${name}#${t.name}`, [Number(f[11]), Number(f[12])]);
     } catch { /* gone */ }
   }
   return out;
 }
 
-function cpuReport(label: string, before: Map<string, number>, seconds: number): void {
+function cpuReport(label: string, before: Map<string, [number, number]>, seconds: number): void {
   if (!Deno.env.get("PANIQ_BENCH_DEBUG")) return;
   const hz = 100;
   const rows: string[] = [];
   let total = 0;
-  for (const [k, v] of threadTicks()) {
-    const d = v - (before.get(k) ?? 0);
+  for (const [k, [u, s]] of threadTicks()) {
+    const [u0, s0] = before.get(k) ?? [0, 0];
+    const d = u - u0 + s - s0;
     total += d;
-    if (d > 2) rows.push(`${k}=${(d / hz / seconds * 100).toFixed(0)}%`);
+    if (d > 2) {
+      const sys = ((s - s0) / d * 100).toFixed(0);
+      rows.push(
+        `${k}=${(d / hz / seconds * 100).toFixed(0)}% (${
+          (d / hz * 1000 / MIB).toFixed(2)
+        } ms/MiB, ${sys}% sys)`,
+      );
+    }
   }
   console.log(
-    `${label} cpu: total ${(total / hz / seconds * 100).toFixed(0)}% of one core; ${rows.join(" ")}`,
+    `${label} cpu: total ${(total / hz / seconds * 100).toFixed(0)}% of one core, ` +
+      `${(total / hz * 1000 / MIB).toFixed(2)} ms per MiB; ${rows.join(" ")}`,
   );
 }
 

@@ -96,3 +96,45 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "Poller re-polls synchronously while fds stay ready, yet still yields to timers",
+  ignore: !linux,
+  async fn() {
+    const poller = new Poller();
+    poller.syncWaitMs = 2;
+    const { a, b } = udpPair();
+    try {
+      // Ping-pong: every datagram read on one socket sends the next from it, 200 in all.
+      let hops = 0;
+      let stop = false;
+      let finished!: () => void;
+      const done = new Promise<void>((r) => finished = r);
+      const hop = (from: DgramSocket, fd: number) => () => {
+        drain(fd);
+        hops++;
+        if (hops === 200) finished();
+        if (!stop) from.send(new Uint8Array([hops & 0xff]));
+      };
+      const ra = poller.register(a.fd, C.POLLIN, hop(a, a.fd));
+      const rb = poller.register(b.fd, C.POLLIN, hop(b, b.fd));
+      a.send(new Uint8Array([0]));
+      await done;
+      // Most hops were picked up by a synchronous re-poll, not a blocking-pool round trip.
+      assert(poller.stats.asyncPolls < 50, `async polls ${poller.stats.asyncPolls} for ${hops} hops`);
+      assert(poller.stats.syncPolls >= 150, `sync polls ${poller.stats.syncPolls}`);
+      // The ping-pong never stops by itself, yet a timer still fires within a few slices.
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, 5));
+      const late = performance.now() - t0;
+      assert(late < 200, `timer delayed ${late} ms`);
+      stop = true;
+      ra.close();
+      rb.close();
+      await poller.idle();
+    } finally {
+      a.close();
+      b.close();
+    }
+  },
+});

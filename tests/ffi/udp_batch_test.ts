@@ -5,13 +5,9 @@
  */
 import { assert, assertEquals, assertThrows } from "../paniq/_assert.ts";
 import fc from "fast-check";
-import {
-  decodeSockaddr,
-  encodeSockaddr,
-  growOwnSocketBuffer,
-  sameSockaddr,
-  UdpBatchSocket,
-} from "../../ffi/udp_batch.ts";
+import { UdpBatchSocket } from "../../ffi/udp_batch.ts";
+import { growOwnSocketBuffer } from "../../ffi/mmsg.ts";
+import { decodeSockaddr, encodeSockaddr, sameSockaddr } from "../../ffi/sockaddr.ts";
 import { getPoller } from "../../ffi/poller.ts";
 
 const linux = Deno.build.os === "linux";
@@ -174,6 +170,36 @@ Deno.test({
       tx.close();
       rx.close();
       plain.close();
+      await getPoller().idle();
+    }
+  },
+});
+
+Deno.test({
+  name: "UdpBatchSocket.connect: sends without an address go to the peer; other senders are filtered",
+  ignore: !linux,
+  async fn() {
+    const a = UdpBatchSocket.bind("127.0.0.1", 0);
+    const b = UdpBatchSocket.bind("127.0.0.1", 0);
+    const stranger = UdpBatchSocket.bind("127.0.0.1", 0);
+    try {
+      assertThrows(() => a.send(new Uint8Array([1]), null), /not connected/);
+      const toB = encodeSockaddr("127.0.0.1", b.port);
+      a.connect(toB);
+      b.connect(encodeSockaddr("127.0.0.1", a.port));
+      const atA = collect(a, 3);
+      stranger.send(new Uint8Array([0xbad & 0xff]), encodeSockaddr("127.0.0.1", a.port));
+      stranger.flush();
+      for (let i = 1; i <= 3; i++) b.send(new Uint8Array(100 + i).fill(i), null);
+      b.flush();
+      const got = await atA;
+      assertEquals(got.data.map((d) => d[0]), [1, 2, 3]);
+      assertEquals(decodeSockaddr(got.from[0]), { hostname: "127.0.0.1", port: b.port });
+      assertEquals(b.sendDrops, 0);
+    } finally {
+      a.close();
+      b.close();
+      stranger.close();
       await getPoller().idle();
     }
   },

@@ -8,7 +8,7 @@
 import { type Chain, generateSignature, parseChainSet } from "./chain.ts";
 import { HEADER_SIZE, MessageType } from "./constants.ts";
 import { generateHeader, headerContains, type HeaderRange, parseHeaderSet } from "./header_range.ts";
-import { fillRandom, randomBytes, randomRange } from "./random.ts";
+import { fillRandomAt, randomBytes, randomRange } from "./random.ts";
 
 /** The J/S/H/I obfuscation parameters (profile `obfuscation` block, §4.3). */
 export interface ObfParams {
@@ -89,7 +89,7 @@ export class Framer {
    */
   writePrefix(type: MessageType, out: Uint8Array): void {
     const s = this.#padding[type - 1];
-    if (s > 0) fillRandom(out.subarray(0, s));
+    if (s > 0) fillRandomAt(out, 0, s);
     const h = generateHeader(this.headers[type - 1]);
     out[s] = h & 0xff;
     out[s + 1] = (h >>> 8) & 0xff;
@@ -108,6 +108,16 @@ export class Framer {
 
   /** Decodes a datagram; `null` unless exactly one type's header matches. */
   decodeFrame(datagram: Uint8Array): DecodedFrame | null {
+    const found = this.frameType(datagram);
+    if (found === 0) return null;
+    return { type: found, payload: datagram.subarray(this.overhead(found)) };
+  }
+
+  /**
+   * The type of a datagram (its payload starts at {@linkcode overhead}), or 0 unless exactly one
+   * type's header matches. Allocates nothing.
+   */
+  frameType(datagram: Uint8Array): MessageType | 0 {
     let found: MessageType | 0 = 0;
     for (const type of TYPES) {
       const s = this.#padding[type - 1];
@@ -115,12 +125,11 @@ export class Framer {
       const v = (datagram[s] | (datagram[s + 1] << 8) | (datagram[s + 2] << 16) | (datagram[s + 3] << 24)) >>>
         0;
       if (headerContains(this.headers[type - 1], v)) {
-        if (found !== 0) return null;
+        if (found !== 0) return 0;
         found = type;
       }
     }
-    if (found === 0) return null;
-    return { type: found, payload: datagram.subarray(this.overhead(found)) };
+    return found;
   }
 
   /**

@@ -76,21 +76,35 @@ export interface PaddingChoice {
 
 /**
  * Picks the pad length for a packet whose unpadded payload is `base` bytes and whose payload
- * may not exceed `maxPayload`. Returns `null` if even `base` does not fit.
+ * may not exceed `maxPayload`. Returns `null` if even `base` does not fit. The answer is written
+ * into `out` when given (a per-packet caller reuses one object).
  */
-export function selectPadding(p: PaddingPolicy, base: number, maxPayload: number): PaddingChoice | null {
+export function selectPadding(
+  p: PaddingPolicy,
+  base: number,
+  maxPayload: number,
+  out?: PaddingChoice,
+): PaddingChoice | null {
   if (base > maxPayload) return null;
-  if (!paddingEnabled(p)) return { pad: 0, clamped: false };
+  const c = out ?? { pad: 0, clamped: false };
+  c.pad = 0;
+  c.clamped = false;
+  if (!paddingEnabled(p)) return c;
   let min = p.min;
   let max = p.max;
   if (p.burstProb > 0 && shouldBurst(p.burstProb)) {
     min = p.burstMin;
     max = p.burstMax;
   }
-  if (max === 0 && min === 0) return { pad: 0, clamped: false };
+  if (max === 0 && min === 0) return c;
   const pad = randomRange(min, max);
-  if (base + pad > maxPayload) return { pad: maxPayload - base, clamped: true };
-  return { pad, clamped: false };
+  if (base + pad > maxPayload) {
+    c.pad = maxPayload - base;
+    c.clamped = true;
+  } else {
+    c.pad = pad;
+  }
+  return c;
 }
 
 function shouldBurst(prob: number): boolean {

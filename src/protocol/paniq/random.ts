@@ -28,18 +28,25 @@ export function setRandomSource(s: RandomSource | null): void {
 
 /** Fills `buf` with random bytes. */
 export function fillRandom(buf: Uint8Array): void {
-  if (source) return source(buf);
-  if (buf.length > POOL_SIZE / 4) return cryptoSource(buf);
-  const n = buf.length;
+  fillRandomAt(buf, 0, buf.length);
+}
+
+/**
+ * Fills `buf[offset, offset + n)` with random bytes: the same draws as `fillRandom` on that range,
+ * without allocating a view for per-packet sizes.
+ */
+export function fillRandomAt(buf: Uint8Array, offset: number, n: number): void {
+  if (source) return source(buf.subarray(offset, offset + n));
+  if (n > POOL_SIZE / 4) return cryptoSource(buf.subarray(offset, offset + n));
   if (poolOffset + n > POOL_SIZE) {
     cryptoSource(pool);
     poolOffset = 0;
   }
   if (n <= 128) {
     // Per-packet sizes (prefix padding, transport padding): a loop beats allocating a view.
-    for (let i = 0; i < n; i++) buf[i] = pool[poolOffset + i];
+    for (let i = 0; i < n; i++) buf[offset + i] = pool[poolOffset + i];
   } else {
-    buf.set(pool.subarray(poolOffset, poolOffset + n));
+    buf.set(pool.subarray(poolOffset, poolOffset + n), offset);
   }
   poolOffset += n;
 }

@@ -8,9 +8,9 @@
 import { MessageType } from "./constants.ts";
 import type { Framer } from "./framer.ts";
 import type { EnvelopeCounters } from "./metrics.ts";
-import { type PaddingPolicy, selectPadding } from "./padding.ts";
+import { type PaddingChoice, type PaddingPolicy, selectPadding } from "./padding.ts";
 import { ReplayFilter } from "./replay_window.ts";
-import { decodeTransportPayload, transportHeaderSize, writeTransportPayload } from "./transport_payload.ts";
+import { locateInner, readCounter, transportHeaderSize, writeTransportPayload } from "./transport_payload.ts";
 
 /** What the codec needs from the resolved profile. */
 export interface TransportCodecOptions {
@@ -28,7 +28,10 @@ export class TransportCodec {
   readonly #prefix: number;
   readonly #maxPayload: number;
   readonly #filter = new ReplayFilter();
+  readonly #choice: PaddingChoice = { pad: 0, clamped: false };
   #sendCounter = 0n;
+  /** Length of the inner packet found by the last successful {@linkcode decodeOffset}. */
+  innerLength = 0;
 
   constructor(options: TransportCodecOptions) {
     this.#o = options;
@@ -73,7 +76,9 @@ export class TransportCodec {
   #plan(inner: Uint8Array): number {
     const c = this.#o.counters;
     const base = transportHeaderSize(this.#o.transportReplay) + inner.length;
-    const choice = inner.length === 0 ? null : selectPadding(this.#o.padding, base, this.#maxPayload);
+    const choice = inner.length === 0
+      ? null
+      : selectPadding(this.#o.padding, base, this.#maxPayload, this.#choice);
     if (!choice) {
       c.size_violation++;
       c.pad_drop++;
@@ -96,29 +101,42 @@ export class TransportCodec {
 
   /** Unframes a datagram; `null` (counted) if it is not a valid, fresh transport frame. */
   decode(datagram: Uint8Array): Uint8Array | null {
+    const o = this.decodeOffset(datagram);
+    return o < 0 ? null : datagram.subarray(o, o + this.innerLength);
+  }
+
+  /**
+   * {@linkcode decode} without allocating (unless `transport_replay` is on): returns where the
+   * inner packet starts in `datagram`, its length in {@linkcode innerLength}; -1 (counted) if the
+   * datagram is not a valid, fresh transport frame.
+   */
+  decodeOffset(datagram: Uint8Array): number {
     const c = this.#o.counters;
     c.udp_bytes_in += datagram.length;
-    const frame = this.#o.framer.decodeFrame(datagram);
-    if (!frame) {
+    const type = this.#o.framer.frameType(datagram);
+    if (type === 0) {
       c.decode_fail++;
-      return null;
+      return -1;
     }
-    if (frame.type !== MessageType.Transport) {
+    if (type !== MessageType.Transport) {
       c.unexpected++;
-      return null;
+      return -1;
     }
-    const p = decodeTransportPayload(frame.payload, this.#o.transportReplay);
-    if (!p) {
+    const replay = this.#o.transportReplay;
+    const o = locateInner(datagram, this.#prefix, replay);
+    if (o < 0) {
       c.decode_fail++;
       c.pad_drop++;
-      return null;
+      return -1;
     }
-    if (p.counter !== null && !this.#filter.validate(p.counter, this.#o.replayLimit)) {
+    if (replay && !this.#filter.validate(readCounter(datagram, this.#prefix), this.#o.replayLimit)) {
       c.transport_replay++;
-      return null;
+      return -1;
     }
-    c.payload_bytes_in += p.inner.length;
-    c.pad_in += p.pad;
-    return p.inner;
+    const len = (datagram[o - 2] << 8) | datagram[o - 1];
+    c.payload_bytes_in += len;
+    c.pad_in += datagram.length - o - len;
+    this.innerLength = len;
+    return o;
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { COUNTER_SIZE, INNER_LEN_SIZE } from "./constants.ts";
-import { fillRandom } from "./random.ts";
+import { fillRandomAt } from "./random.ts";
 
 /** Bytes of payload before `inner`. */
 export function transportHeaderSize(replay: boolean): number {
@@ -33,7 +33,7 @@ export function writeTransportPayload(
   o += INNER_LEN_SIZE;
   out.set(inner, o);
   o += inner.length;
-  if (pad > 0) fillRandom(out.subarray(o, o + pad));
+  if (pad > 0) fillRandomAt(out, o, pad);
   return o + pad;
 }
 
@@ -56,16 +56,35 @@ export interface TransportPayload {
 
 /** Decodes a payload; `null` if it is too short or `inner_len` is 0 or exceeds the rest. */
 export function decodeTransportPayload(payload: Uint8Array, replay: boolean): TransportPayload | null {
-  let o = 0;
-  let counter: bigint | null = null;
+  const o = locateInner(payload, 0, replay);
+  if (o < 0) return null;
+  const len = (payload[o - 2] << 8) | payload[o - 1];
+  return {
+    counter: replay ? readCounter(payload, 0) : null,
+    inner: payload.subarray(o, o + len),
+    pad: payload.length - o - len,
+  };
+}
+
+/**
+ * Checks the payload that starts at `start` and runs to the end of `buf`; returns where its inner
+ * packet starts (`inner_len` is the u16 BE just before), or -1 under the same rules as
+ * {@linkcode decodeTransportPayload}. Allocates nothing.
+ */
+export function locateInner(buf: Uint8Array, start: number, replay: boolean): number {
+  let o = start;
   if (replay) {
-    if (payload.length < COUNTER_SIZE + INNER_LEN_SIZE) return null;
-    counter = new DataView(payload.buffer, payload.byteOffset, 8).getBigUint64(0);
-    o = COUNTER_SIZE;
+    if (buf.length - o < COUNTER_SIZE + INNER_LEN_SIZE) return -1;
+    o += COUNTER_SIZE;
   }
-  if (payload.length - o < INNER_LEN_SIZE) return null;
-  const len = (payload[o] << 8) | payload[o + 1];
+  if (buf.length - o < INNER_LEN_SIZE) return -1;
+  const len = (buf[o] << 8) | buf[o + 1];
   o += INNER_LEN_SIZE;
-  if (len === 0 || len > payload.length - o) return null;
-  return { counter, inner: payload.subarray(o, o + len), pad: payload.length - o - len };
+  if (len === 0 || len > buf.length - o) return -1;
+  return o;
+}
+
+/** The u64 BE counter at `offset` (the payload start of a transport_replay session). */
+export function readCounter(buf: Uint8Array, offset: number): bigint {
+  return new DataView(buf.buffer, buf.byteOffset + offset, 8).getBigUint64(0);
 }

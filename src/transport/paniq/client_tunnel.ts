@@ -17,7 +17,7 @@ import type { EnvelopeCounters } from "../../protocol/paniq/metrics.ts";
 import type { ResolvedClient } from "../../protocol/paniq/profile.ts";
 import { parseAddr } from "../../common/socks_addr.ts";
 import { systemResolve } from "../../common/dialer.ts";
-import { decodeSockaddr, encodeSockaddr, sameSockaddr } from "../../../ffi/udp_batch.ts";
+import { decodeSockaddr, encodeSockaddr, sameSockaddr } from "../../../ffi/sockaddr.ts";
 import { growQuicBuffer, openShimSocket, type ShimSocket } from "./udp.ts";
 
 /** The preamble got no Response in any attempt. */
@@ -93,7 +93,12 @@ export class ClientTunnel {
     const outer = this.#outer;
     const inner = this.#inner = openShimSocket("127.0.0.1", 0, { offload: true, batch: 16 });
     this.localPort = inner.port;
-    const remoteSa = this.#remoteSa;
+    // The handshake is done: fix the peer, so every frame goes out without an address.
+    let to: Uint8Array | null = this.#remoteSa;
+    try {
+      outer.connect(to);
+      to = null;
+    } catch { /* keep addressing each datagram */ }
     this.#onResponse = null;
     inner.start((data, from) => {
       if (!this.#quicSa) {
@@ -105,11 +110,11 @@ export class ClientTunnel {
         return; // larger than the fixed packet size: a PMTU probe, let it be lost
       }
       const n = codec.encodeInto(outer.reserve(), data);
-      if (n > 0) outer.commit(n, remoteSa);
+      if (n > 0) outer.commit(n, to);
     }, () => outer.flush());
     this.#transportDown = (data) => {
-      const pkt = codec.decode(data);
-      if (pkt && this.#quicSa) inner.send(pkt, this.#quicSa);
+      const o = codec.decodeOffset(data);
+      if (o >= 0 && this.#quicSa) inner.send(data.subarray(o, o + codec.innerLength), this.#quicSa);
     };
   }
 

@@ -34,8 +34,9 @@ export class QuicStream implements Stream {
   }
 
   async write(p: Uint8Array): Promise<number> {
-    // The sink may keep the chunk until it is sent; callers reuse their buffers.
-    await this.#writer.write(p.slice());
+    // Deno's stream sink resolves a write once the resource took all of it (quinn copies it into
+    // its send buffer), so `p` is free again when this resolves and needs no copy.
+    await this.#writer.write(p);
     return p.length;
   }
 

@@ -10,7 +10,7 @@ import type { EnvelopeCounters } from "../../protocol/paniq/metrics.ts";
 import type { ResolvedServer } from "../../protocol/paniq/profile.ts";
 import { ServerEnvelope } from "../../protocol/paniq/server_envelope.ts";
 import type { TransportCodec } from "../../protocol/paniq/transport_codec.ts";
-import { decodeSockaddr, encodeSockaddr } from "../../../ffi/udp_batch.ts";
+import { decodeSockaddr, encodeSockaddr } from "../../../ffi/sockaddr.ts";
 import { growQuicBuffer, openShimSocket, type ShimSocket } from "./udp.ts";
 
 interface Peer {
@@ -117,10 +117,11 @@ export class ServerTunnel {
     const fast = nk >= 0 ? this.#fast.get(nk) : undefined;
     if (fast) {
       // A ready peer: exactly what ServerEnvelope.handleDatagram does for it, without the event.
-      const inner = fast.codec.decode(data);
-      if (!inner) return;
+      const codec = fast.codec;
+      const o = codec.decodeOffset(data);
+      if (o < 0) return;
       fast.lastActive = now;
-      fast.shim.send(inner, this.#quicSa);
+      fast.shim.send(data.subarray(o, o + codec.innerLength), this.#quicSa);
       if (!fast.dirty) {
         fast.dirty = true;
         this.#dirty.push(fast);

@@ -2,8 +2,15 @@
  * The shim thread (a module Worker): runs every {@linkcode ClientTunnel} and
  * {@linkcode ServerTunnel} of the process, so the envelope and the UDP syscalls of all paniq
  * traffic use a second core while Deno's QUIC (quinn, which runs on the main thread's event loop)
- * keeps the first. Its sockets are read through this thread's instance of the shared
- * `ffi/poller.ts` poller.
+ * keeps the first.
+ *
+ * Readiness comes from the shared `ffi/poller.ts` module, not a copy: the Worker imports the same
+ * file, but module state is per isolate, so this thread gets its own `getPoller()` instance (one
+ * pending poll and one eventfd for this thread's sockets). That is required, not a choice: the
+ * callbacks touch this thread's objects and must run here, and the main thread's poller keeps
+ * serving the main thread's FFI fds. Because this thread does nothing but the shims' I/O, it
+ * lets its poller wait up to 1 ms in a synchronous poll (`Poller.syncWaitMs`) rather
+ * than pay a blocking-pool round trip per wake-up.
  *
  * Protocol (structured-clone messages; `id` names a tunnel, `rq` a request):
  * - in: `{op:"dial", rq, id, profile}` → `{op:"reply", rq, localPort}` or `{op:"reply", rq, error}`
@@ -22,6 +29,10 @@ import { ClientTunnel, HandshakeFailedError } from "./client_tunnel.ts";
 import { ServerTunnel } from "./server_tunnel.ts";
 import { openShimSocket } from "./udp.ts";
 import { udpBatchStats } from "../../../ffi/udp_batch.ts";
+import { getPoller } from "../../../ffi/poller.ts";
+
+// I/O only: wait for the next datagram in a synchronous poll (see the module docstring).
+getPoller().syncWaitMs = 1;
 
 interface Hosted {
   closed?: boolean;
@@ -152,7 +163,11 @@ function listen(m: {
       break;
     }
     case "shutdown":
-      if (debugEnabled()) console.log("shim thread udp:", JSON.stringify(udpBatchStats));
+      if (debugEnabled()) {
+        console.log(
+          `shim thread udp: ${JSON.stringify(udpBatchStats)} poller: ${JSON.stringify(getPoller().stats)}`,
+        );
+      }
       for (const h of [...hosted.values()]) {
         h.closed = true;
         h.close();

@@ -6,13 +6,9 @@
  *
  * @module
  */
-import {
-  decodeSockaddr,
-  encodeSockaddr,
-  growOwnSocketBuffer,
-  type UdpBatchOptions,
-  UdpBatchSocket,
-} from "../../../ffi/udp_batch.ts";
+import { type UdpBatchOptions, UdpBatchSocket } from "../../../ffi/udp_batch.ts";
+import { growOwnSocketBuffer } from "../../../ffi/mmsg.ts";
+import { decodeSockaddr, encodeSockaddr } from "../../../ffi/sockaddr.ts";
 
 /** What the shims need from a UDP socket. */
 export interface ShimSocket {
@@ -22,10 +18,19 @@ export interface ShimSocket {
   start(onDatagram: (data: Uint8Array, from: Uint8Array) => void, onBatchEnd?: () => void): void;
   /** A buffer to write the next datagram into (at least 2048 bytes). */
   reserve(): Uint8Array;
-  /** Queues the first `length` bytes of the reserved buffer for `to` (sockaddr bytes). */
-  commit(length: number, to: Uint8Array): void;
-  /** Copies and queues `data` for `to`. */
-  send(data: Uint8Array, to: Uint8Array): void;
+  /**
+   * Queues the first `length` bytes of the reserved buffer for `to` (sockaddr bytes), or for the
+   * connected peer when `to` is null.
+   */
+  commit(length: number, to: Uint8Array | null): void;
+  /** Copies and queues `data` for `to` (null: the connected peer). */
+  send(data: Uint8Array, to: Uint8Array | null): void;
+  /**
+   * Fixes the peer (sockaddr bytes): only its datagrams arrive, and sends with `to` null go to it
+   * (without an address on the FFI socket, sparing a route lookup per datagram).
+   * @throws {Error} If the socket cannot be connected
+   */
+  connect(peer: Uint8Array): void;
   /** Sends what is queued. */
   flush(): void;
   close(): void;
@@ -79,6 +84,7 @@ class DenoShimSocket implements ShimSocket {
   readonly port: number;
   readonly #conn: Deno.DatagramConn;
   readonly #buf = new Uint8Array(65536);
+  #peer: Uint8Array | null = null;
   #closed = false;
 
   constructor(conn: Deno.DatagramConn) {
@@ -101,13 +107,18 @@ class DenoShimSocket implements ShimSocket {
     return this.#buf;
   }
 
-  commit(length: number, to: Uint8Array): void {
+  commit(length: number, to: Uint8Array | null): void {
     this.send(this.#buf.slice(0, length), to);
   }
 
-  send(data: Uint8Array, to: Uint8Array): void {
-    if (this.#closed) return;
-    const { hostname, port } = decodeSockaddr(to);
+  connect(peer: Uint8Array): void {
+    this.#peer = peer.slice();
+  }
+
+  send(data: Uint8Array, to: Uint8Array | null): void {
+    const dest = to ?? this.#peer;
+    if (this.#closed || !dest) return;
+    const { hostname, port } = decodeSockaddr(dest);
     this.#conn.send(data.slice(), { transport: "udp", hostname, port }).catch(() => {});
   }
 
