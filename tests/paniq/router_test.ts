@@ -1,5 +1,9 @@
-/** The router integration: a `paniq` inbound and a `paniq` outbound in one `switchyard run`. */
-import { assertEquals } from "./_assert.ts";
+/**
+ * The router integration: a `paniq` inbound and a `paniq` outbound in one `switchyard run`, with
+ * their paniq.md §9 counters read back from the Clash API's Prometheus `/metrics`.
+ */
+import { assert, assertEquals } from "./_assert.ts";
+import { freePort } from "../_util/mod.ts";
 import { EXAMPLE_PROFILE } from "./_helpers.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -11,12 +15,9 @@ Deno.test({
   async fn() {
     const body = "hello-through-paniq";
     const origin = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response(body));
-    const u = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-    const udpPort = (u.addr as Deno.NetAddr).port;
-    u.close();
-    const t = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const socksPort = (t.addr as Deno.NetAddr).port;
-    t.close();
+    const udpPort = freePort();
+    const socksPort = freePort();
+    const apiPort = freePort();
     const profile = structuredClone(EXAMPLE_PROFILE) as Record<string, unknown>;
     const config = {
       log: { level: "warn" },
@@ -29,6 +30,7 @@ Deno.test({
         { type: "paniq", tag: "tunnel", server: `127.0.0.1:${udpPort}`, profile },
       ],
       route: { rules: [{ inbound: ["socks-in"], outbound: "tunnel" }], final: "direct" },
+      experimental: { clash_api: { external_controller: `127.0.0.1:${apiPort}` } },
     };
     const dir = await Deno.makeTempDir();
     await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(config));
@@ -65,6 +67,21 @@ Deno.test({
         out = new TextDecoder().decode(r.stdout);
       }
       assertEquals(out, body);
+      const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+      const value = (name: string, kind: string, tag: string) => {
+        const m = new RegExp(`^${name}\\{kind="${kind}",tag="${tag}"\\} (\\d+)$`, "m").exec(text);
+        assert(m, `${name} for ${kind} ${tag} missing from /metrics:\n${text}`);
+        return Number(m[1]);
+      };
+      // The server accepted at least one proxy stream and sent the origin's reply back into it.
+      assert(value("paniq_hs_ok", "inbound", "paniq-in") >= 1, "inbound hs_ok");
+      assert(value("paniq_bytes_out", "inbound", "paniq-in") >= body.length, "inbound bytes_out");
+      assertEquals(value("paniq_hs_fail", "inbound", "paniq-in"), 0);
+      assertEquals(value("paniq_mac1_invalid", "inbound", "paniq-in"), 0);
+      // The client side counts its handshake and the envelope traffic it produced.
+      assert(value("paniq_hs_ok", "outbound", "tunnel") >= 1, "outbound hs_ok");
+      assert(value("paniq_bytes_out", "outbound", "tunnel") >= body.length, "outbound bytes_out");
+      assert(value("paniq_bytes_in", "outbound", "tunnel") > 0, "outbound bytes_in (the request)");
     } finally {
       proc.kill("SIGTERM");
       await proc.status;

@@ -14,6 +14,7 @@ import { PaniqServer } from "../../transport/paniq/server.ts";
 import { PaniqMetrics } from "./metrics.ts";
 import { loadProfile, profileFields } from "./options.ts";
 import { type ResolvedServer, resolveServer } from "./profile.ts";
+import { CountingStream } from "../../transport/paniq/counting_stream.ts";
 
 /** Options of a `paniq` inbound. */
 export const paniqInboundSchema = z.strictObject({
@@ -59,7 +60,8 @@ export class PaniqInbound implements Inbound {
       metrics: this.metrics,
       log: this.#ctx.logger,
       handler: (req) =>
-        router.routeConnection(req.stream, {
+        // Reads are stream→upstream (`bytes_in`), writes upstream→stream (`bytes_out`), as in Go.
+        router.routeConnection(new CountingStream(req.stream, this.metrics), {
           inbound: this.tag,
           inboundType: "paniq",
           network: "tcp",

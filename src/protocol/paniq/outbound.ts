@@ -11,6 +11,7 @@ import { PaniqClient } from "../../transport/paniq/client.ts";
 import { PaniqMetrics } from "./metrics.ts";
 import { loadProfile, profileFields } from "./options.ts";
 import { resolveClient } from "./profile.ts";
+import { CountingStream } from "../../transport/paniq/counting_stream.ts";
 
 /** Options of a `paniq` outbound. */
 export const paniqOutboundSchema = z.strictObject({
@@ -40,7 +41,21 @@ export class PaniqOutbound implements Outbound {
   }
 
   async dial(destination: Socksaddr, _options?: DialOptions): Promise<Stream> {
-    return await this.#client.open(destination);
+    // Counted as the Go socks daemon counts its sessions (paniq.md §9): `reconnects` per accepted
+    // connection, `hs_ok`/`hs_fail` per proxy setup, `active` while open; bytes from the local
+    // side are `bytes_in`, bytes back to it `bytes_out`.
+    const m = this.metrics;
+    m.reconnects++;
+    let stream: Stream;
+    try {
+      stream = await this.#client.open(destination);
+    } catch (e) {
+      m.hs_fail++;
+      throw e;
+    }
+    m.hs_ok++;
+    m.active++;
+    return new CountingStream(stream, m, { read: "bytes_out", write: "bytes_in" }, () => m.active--);
   }
 
   listenPacket(_destination: Socksaddr, _options?: DialOptions): Promise<PacketConn> {

@@ -17,6 +17,7 @@ import type { PaniqMetrics } from "../../protocol/paniq/metrics.ts";
 import * as S from "../../protocol/socks/socks5.ts";
 import type { PaniqClient } from "./client.ts";
 import type { Stream } from "../../adapter/types.ts";
+import { CountingStream } from "./counting_stream.ts";
 
 /** Options of {@linkcode SocksDaemon}. */
 export interface SocksDaemonOptions {
@@ -30,29 +31,6 @@ export interface SocksDaemonOptions {
   client: PaniqClient;
   metrics: PaniqMetrics;
   log: Logger;
-}
-
-/** Counts bytes read from and written to the SOCKS client (Go counts negotiation bytes too). */
-class CountingStream implements Stream {
-  constructor(readonly inner: Deno.TcpConn, readonly m: PaniqMetrics) {}
-  async read(p: Uint8Array): Promise<number | null> {
-    const n = await this.inner.read(p);
-    if (n) this.m.bytes_in += n;
-    return n;
-  }
-  async write(p: Uint8Array): Promise<number> {
-    const n = await this.inner.write(p);
-    this.m.bytes_out += n;
-    return n;
-  }
-  closeWrite(): Promise<void> {
-    return this.inner.closeWrite();
-  }
-  close(): void {
-    try {
-      this.inner.close();
-    } catch { /* closed */ }
-  }
 }
 
 /** A running SOCKS5 daemon. */
@@ -79,6 +57,7 @@ export class SocksDaemon {
         continue;
       }
       conn.setNoDelay(true);
+      // Go counts the SOCKS negotiation bytes too.
       const s = new CountingStream(conn, this.#o.metrics);
       this.#conns.add(s);
       this.#serve(s).catch((e) => this.#o.log.debug(`socks session: ${e}`)).finally(() => {
