@@ -119,7 +119,8 @@ export class CacheFile implements SelectionStore {
   readonly path: string;
   #doc: CacheDocument;
   #ns: Namespace;
-  #fakeip?: CachedFakeIpStorage;
+  readonly #cacheId: string;
+  readonly #fakeip?: CachedFakeIpStorage;
   #rdrcTimeoutMs: number;
   #storeRdrc: boolean;
   #debounceMs: number;
@@ -137,17 +138,39 @@ export class CacheFile implements SelectionStore {
     this.#debounceMs = init.debounceMs ?? DEFAULT_DEBOUNCE_MS;
     this.#rdrcTimeoutMs = init.rdrcTimeoutMs || DEFAULT_RDRC_TIMEOUT_MS;
     this.#storeRdrc = init.storeRdrc ?? false;
-    this.#doc = this.#read();
-    const id = init.cacheId ?? "";
-    this.#ns = this.#doc.namespaces[id] ??= { selected: {} };
-    if (init.storeFakeip) {
-      const storage = new CachedFakeIpStorage();
-      const saved = this.#doc.fakeip;
-      if (saved?.metadata) storage.saveMetadata(saved.metadata);
-      for (const [address, domain] of saved?.entries ?? []) storage.store(address, domain);
+    this.#cacheId = init.cacheId ?? "";
+    if (init.storeFakeip) this.#fakeip = new CachedFakeIpStorage();
+    this.#doc = this.#load();
+    this.#ns = this.#namespace();
+  }
+
+  /**
+   * Reads the file again before start, so an instance built during a SIGHUP reload sees what the
+   * previous instance flushed when its inbounds closed.
+   * @throws {Error} If already started, or if the file cannot be read
+   */
+  reread(): void {
+    if (this.#started) throw new Error("cache file already started");
+    this.#doc = this.#load();
+    this.#ns = this.#namespace();
+  }
+
+  #namespace(): Namespace {
+    return this.#doc.namespaces[this.#cacheId] ??= { selected: {} };
+  }
+
+  /** Reads the document and refills the fake-IP table from it. */
+  #load(): CacheDocument {
+    const doc = this.#read();
+    const storage = this.#fakeip;
+    if (storage) {
+      storage.onChange = () => {};
+      storage.reset();
+      if (doc.fakeip?.metadata) storage.saveMetadata(doc.fakeip.metadata);
+      for (const [address, domain] of doc.fakeip?.entries ?? []) storage.store(address, domain);
       storage.onChange = () => this.#changed();
-      this.#fakeip = storage;
     }
+    return doc;
   }
 
   #read(): CacheDocument {

@@ -11,37 +11,45 @@ import { errorMessage } from "../common/errors.ts";
 import { getLogger, setupLogging } from "../common/log.ts";
 import { registries } from "../include/registry.ts";
 import { globalOptions, loadOptions } from "./_config.ts";
+import type { Options } from "../config/config.ts";
 import type { GlobalOptions } from "./mod.ts";
 
 /** Grace period for live connections on shutdown, ms (sing-box `C.StopTimeout`-like). */
 const SHUTDOWN_GRACE_MS = 5000;
 
-async function startBox(g: GlobalOptions): Promise<Box> {
-  const options = await loadOptions(g);
+/** A running instance and the options it was built from (to restore it after a failed reload). */
+interface Running {
+  box: Box;
+  options: Options;
+}
+
+async function startBox(options: Options): Promise<Running> {
   await setupLogging(options.log);
   const box = Box.create(options, registries());
   await box.start();
-  return box;
+  return { box, options };
 }
 
-async function reload(g: GlobalOptions, current: Box): Promise<Box> {
+async function reload(g: GlobalOptions, current: Running): Promise<Running> {
   const log = getLogger();
   const options = await loadOptions(g); // throws on an invalid config: keep the old box
   const next = Box.create(options, registries());
-  await current.closeInbounds();
+  await current.box.closeInbounds();
+  let running: Running;
   try {
+    // The old instance flushed its cache file as it closed; pick that up (selections, mode, fake IPs).
+    next.experimental.cacheFile?.reread();
     await setupLogging(options.log);
     await next.start();
+    running = { box: next, options };
+    log.info("reload: configuration reloaded");
   } catch (e) {
     log.error(`reload: ${errorMessage(e)}; restoring the previous config`);
-    const restored = await startBox(g).catch(() => null);
-    if (!restored) throw e;
-    return restored;
+    running = await startBox(current.options);
   }
   // Established connections finish on the old router; its outbounds close after them.
-  current.close(60 * 60_000).catch(() => {});
-  log.info("reload: configuration reloaded");
-  return next;
+  current.box.close(60 * 60_000).catch(() => {});
+  return running;
 }
 
 /** Registers `run`. */
@@ -51,12 +59,12 @@ export function registerRun(program: Command): void {
     .action(async (_opts: unknown, cmd: Command) => {
       const g = globalOptions(cmd);
       const log = getLogger();
-      let box: Box | undefined;
+      let running: Running | undefined;
       let stopped!: () => void;
       const done = new Promise<void>((r) => stopped = r);
       // Signal handlers go in before the listeners open: a signal that arrives while starting is
       // applied once start has finished, never by the default action (an abrupt exit).
-      let queue: Promise<unknown> = startBox(g).then((b) => box = b);
+      let queue: Promise<unknown> = loadOptions(g).then(startBox).then((r) => running = r);
       const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
       const removeHandlers = () => {
         for (const s of signals) Deno.removeSignalListener(s, handlers[s]);
@@ -64,7 +72,7 @@ export function registerRun(program: Command): void {
       const stop = (sig: Deno.Signal) => {
         log.info(`received ${sig}, shutting down`);
         removeHandlers();
-        queue.then(() => box?.close(SHUTDOWN_GRACE_MS)).catch(() => {}).finally(stopped);
+        queue.then(() => running?.box.close(SHUTDOWN_GRACE_MS)).catch(() => {}).finally(stopped);
       };
       const handlers = {
         SIGINT: () => stop("SIGINT"),
@@ -73,7 +81,7 @@ export function registerRun(program: Command): void {
           log.info("received SIGHUP, reloading");
           queue = queue.then(async () => {
             try {
-              box = await reload(g, box!);
+              running = await reload(g, running!);
             } catch (e) {
               log.error(`reload: ${errorMessage(e)}`);
             }

@@ -253,6 +253,22 @@ Deno.test("Clash API: auth, configs and modes, proxies, rules, CORS, metrics, lo
         assertEquals(await dnsA("a.fake.test"), ["198.18.0.2"], "known domains keep their address");
       },
     );
+
+    await t.step(
+      "a selection made just before SIGHUP survives the reload (flushed, then re-read)",
+      async () => {
+        assertEquals(
+          (await api(port, "/proxies/sel", { method: "PUT", body: { name: "a" }, secret })).status,
+          204,
+        );
+        sy.child.kill("SIGHUP");
+        for (let i = 0; i < 100 && !sy.output().includes("reload: configuration reloaded"); i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert(sy.output().includes("reload: configuration reloaded"), sy.output());
+        assertEquals((await api(port, "/proxies/sel", { secret })).json.now, "a");
+      },
+    );
   } finally {
     await sy.stop();
     await originA.close();
