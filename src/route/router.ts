@@ -118,6 +118,28 @@ export class Router implements ConnectionRouter {
     return this.#o.rules;
   }
 
+  /** Registers a live connection with the tracker (Clash API `/connections`); returns its removal. */
+  #track(
+    id: number,
+    metadata: Metadata,
+    rule: string,
+    outbound: Outbound,
+    counters: { upload: number; download: number },
+    abort: AbortController,
+  ): () => void {
+    const chains = outboundChain(outbound, (t) => this.#o.outbounds.get(t));
+    return this.tracker.add({
+      id,
+      metadata,
+      rule,
+      outbound: outbound.tag,
+      chains,
+      start: Date.now(),
+      counters,
+      abort,
+    });
+  }
+
   /**
    * Matches the rules against `metadata` from `state` on (pure apart from the reject-rate
    * bookkeeping). A `sniff` decision asks the caller to sniff, then call again with `next`.
@@ -269,16 +291,7 @@ export class Router implements ConnectionRouter {
       return;
     }
     const counters = { upload: 0, download: 0 };
-    const untrack = this.tracker.add({
-      id,
-      metadata,
-      rule: d.rule,
-      outbound: outbound.tag,
-      chains: outboundChain(outbound, (t) => this.#o.outbounds.get(t)),
-      start: Date.now(),
-      counters,
-      abort,
-    });
+    const untrack = this.#track(id, metadata, d.rule, outbound, counters, abort);
     try {
       const r = await relay(stream, remote, {
         counters,
@@ -431,16 +444,7 @@ export class Router implements ConnectionRouter {
       return;
     }
     const counters = { upload: 0, download: 0 };
-    const untrack = this.tracker.add({
-      id,
-      metadata,
-      rule: d.rule,
-      outbound: outbound.tag,
-      chains: outboundChain(outbound, (t) => this.#o.outbounds.get(t)),
-      start: Date.now(),
-      counters,
-      abort,
-    });
+    const untrack = this.#track(id, metadata, d.rule, outbound, counters, abort);
     const o = d.options;
     const rewrite = o.override_address !== undefined || o.override_port !== undefined
       ? (a: Socksaddr) => ({ host: o.override_address ?? a.host, port: o.override_port ?? a.port })

@@ -1,26 +1,9 @@
 import type { ObfParams } from "../../src/protocol/paniq/framer.ts";
+import { emptyObfConfig } from "../../src/protocol/paniq/profile.ts";
 
 /** An obfuscation block with every field zero/empty, overridden by `o`. */
 export function obfParams(o: Partial<ObfParams> = {}): ObfParams {
-  return {
-    jc: 0,
-    jmin: 0,
-    jmax: 0,
-    s1: 0,
-    s2: 0,
-    s3: 0,
-    s4: 0,
-    h1: "",
-    h2: "",
-    h3: "",
-    h4: "",
-    i1: "",
-    i2: "",
-    i3: "",
-    i4: "",
-    i5: "",
-    ...o,
-  };
+  return { ...emptyObfConfig(), ...o };
 }
 
 /** The §4.7 example profile (docs/examples/profile.json of the Go reference). */
