@@ -154,4 +154,6 @@ Deno.test("experimental config errors name the JSON path", () => {
     "experimental.cache_file.rdrc_timeout",
   );
   assertThrows(() => build({ clashapi: {} }), ConfigError, 'experimental: unknown field "clashapi"');
+  // sing-box keys this build does not run are accepted (with a warning), so shared configs still load.
+  assert(build({ v2ray_api: { listen: "127.0.0.1:8080" }, debug: { gc_percent: 50 } }) instanceof Box);
 });

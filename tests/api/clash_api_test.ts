@@ -175,6 +175,10 @@ Deno.test("Clash API: auth, configs and modes, proxies, rules, CORS, metrics, lo
       assertEquals((await api(port, "/rules", { secret })).json, {
         rules: [{ type: "default", payload: "domain=blocked.test", proxy: "route(blk)" }],
       });
+      // sing-box has no providers: empty lists, and 404 for a named one.
+      assertEquals((await api(port, "/providers/proxies", { secret })).json, { providers: {} });
+      assertEquals((await api(port, "/providers/rules", { secret })).json, { providers: [] });
+      assertEquals((await api(port, "/providers/proxies/x", { secret })).status, 404);
       const pre = await curl([
         "-i",
         "-X",
